@@ -1,0 +1,32 @@
+"""The Logger contract and its two smallest implementations."""
+
+from __future__ import annotations
+
+from pygokit.log import Logger, LoggerFunc, NopLogger
+from pygokit.testing import CapturingLogger
+
+
+def test_logger_func_passes_pairs_in_order() -> None:
+    """LoggerFunc hands the wrapped function every pair, in the caller's order."""
+    seen: list[list[tuple[str, object]]] = []
+
+    def emit(**keyvals: object) -> None:
+        seen.append(list(keyvals.items()))
+
+    LoggerFunc(emit).log(msg="hello", b=2, a=1)
+
+    assert seen == [[("msg", "hello"), ("b", 2), ("a", 1)]]
+
+
+def test_nop_logger_accepts_anything_and_writes_nothing() -> None:
+    """NopLogger takes any pairs and has no observable effect."""
+    logger = NopLogger()
+    logger.log(msg="dropped", value=object())
+    assert repr(logger) == "NopLogger()"
+
+
+def test_all_loggers_satisfy_the_protocol() -> None:
+    """LoggerFunc, NopLogger and CapturingLogger are all Loggers; a plain object is not."""
+    for logger in (LoggerFunc(print), NopLogger(), CapturingLogger()):
+        assert isinstance(logger, Logger)
+    assert not isinstance(object(), Logger)
