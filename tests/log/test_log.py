@@ -13,9 +13,11 @@ def test_logger_func_passes_pairs_in_order() -> None:
     def emit(**keyvals: object) -> None:
         seen.append(list(keyvals.items()))
 
-    LoggerFunc(emit).log(msg="hello", b=2, a=1)
+    logger = LoggerFunc(emit)
+    logger.log(msg="hello", b=2, a=1)
 
     assert seen == [[("msg", "hello"), ("b", 2), ("a", 1)]]
+    assert repr(logger).startswith("LoggerFunc(<function")
 
 
 def test_nop_logger_accepts_anything_and_writes_nothing() -> None:

@@ -59,3 +59,23 @@ async def test_gate_holds_calls_in_flight_until_set() -> None:
     assert await asyncio.gather(*tasks) == ["done"] * 3
     assert endpoint.in_flight == 0
     assert repr(endpoint) == "RecordingEndpoint(calls=3, scripted=0)"
+
+
+async def test_cancelled_wait_for_calls_leaves_no_waiter_behind() -> None:
+    """A call right after a waiter was cancelled does not trip over it; the cancel propagates."""
+    endpoint = RecordingEndpoint[int, str](then="ok")
+    abandoned = asyncio.create_task(endpoint.wait_for_calls(1))
+    await asyncio.sleep(0)
+    abandoned.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await abandoned
+
+    waiting = asyncio.create_task(endpoint.wait_for_calls(1))
+    await asyncio.sleep(0)
+    waiting.cancel()
+    await endpoint(1)  # notifies before the cancelled waiter has run again
+
+    with pytest.raises(asyncio.CancelledError):
+        await waiting
+    await endpoint.wait_for_calls(1)
+    assert endpoint.calls == 1

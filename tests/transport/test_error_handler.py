@@ -37,3 +37,11 @@ def test_error_handler_func_calls_the_function() -> None:
     assert handled == [error]
     assert isinstance(handler, ErrorHandler)
     assert isinstance(LogErrorHandler(CapturingLogger()), ErrorHandler)
+
+
+def test_handlers_describe_themselves() -> None:
+    """The handlers' reprs show what they wrap, for debugging wiring."""
+    assert repr(LogErrorHandler(CapturingLogger())) == (
+        "LogErrorHandler(CapturingLogger(events=0))"
+    )
+    assert repr(ErrorHandlerFunc(print)).startswith("ErrorHandlerFunc(<built-in function print")
