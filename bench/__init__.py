@@ -1,0 +1,19 @@
+"""pygokit's benchmark harness: ``make bench`` (or ``python -m bench``) writes RESULTS.md.
+
+The machine the numbers come from is shared and noisy, so no figure stands alone:
+every area measures its own baseline in the same run, interleaved with the thing
+under test, and reports the ratio between them.
+
+Areas:
+
+* `bench.middleware`: the per-call cost of pygokit middleware layers, in-process.
+* `bench.http_chain`: the same chain inside a raw ASGI app served by uvicorn and
+  loaded by wrk, against the raw app without it.
+
+Benchmarks are not tests: nothing here asserts; misses are marked in the report.
+"""
+
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+"""Where subprocesses run, so that ``bench`` and ``pygokit`` import as they do here."""

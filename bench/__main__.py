@@ -1,0 +1,42 @@
+"""``python -m bench``: run every benchmark area, print the report, write bench/RESULTS.md.
+
+Areas run one after another, never at the same time, so that they do not disturb
+each other. Progress goes to standard error; the report goes to standard output
+and, overwriting the previous one, to RESULTS.md next to this file.
+"""
+
+from __future__ import annotations
+
+import datetime
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from bench import http_chain, middleware
+from bench.report import Table, machine_facts, render
+
+RESULTS = Path(__file__).with_name("RESULTS.md")
+
+AREAS: tuple[tuple[str, Callable[[], Table]], ...] = (
+    ("endpoint middleware overhead", middleware.run),
+    ("HTTP endpoint chain on uvicorn", http_chain.run),
+)
+
+
+def main() -> None:
+    """Run the areas in order and write the report."""
+    now = datetime.datetime.now(datetime.UTC)
+    began = time.monotonic()
+    tables = []
+    for name, run in AREAS:
+        print(f"bench: {name} ...", file=sys.stderr, flush=True)
+        tables.append(run())
+    report = render(machine_facts(now), tables, took_s=time.monotonic() - began)
+    RESULTS.write_text(report)
+    print(report)
+    print(f"bench: wrote {RESULTS}", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""Tiny servers the load benchmarks run in their own processes."""
