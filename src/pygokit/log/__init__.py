@@ -1,61 +1,63 @@
 """Structured logging with Go kit's minimal contract.
 
 A `Logger` has one method, ``log(**keyvals)``: every event is a set of ordered
-key/value pairs, never a format string. Anything more (levels, context, colour,
-synchronisation) is a decorator around a logger, so each concern stays small.
+key/value pairs, never a format string. Everything else is a decorator around a
+logger, so each concern stays small and optional:
+
+- formats: `LogfmtLogger`, `JSONLogger`, and colour for terminals in `pygokit.log.term`;
+- context: `with_`, `with_prefix`, `with_suffix` (and `bind`) add pairs to every event,
+  and `Valuer` values such as `timestamp_utc` and `caller` are computed per event;
+- levels: `pygokit.log.level` adds ``level=`` and filters by it;
+- synchronisation: `pygokit.log.sync` serialises writes across threads and tasks,
+  swaps loggers atomically and moves slow writes off the event loop;
+- interop: `pygokit.log.stdlib` bridges the standard `logging` module both ways,
+  `pygokit.log.structlog` bridges structlog, `pygokit.log.syslog` writes to syslog;
+- `pygokit.log.middleware` logs every endpoint call.
+
+Log to standard error, one line per event, and let the platform collect it.
 
 Example::
 
-    def emit(**keyvals: object) -> None:
-        print(" ".join(f"{k}={v}" for k, v in keyvals.items()))
-
-    logger = LoggerFunc(emit)
+    logger = LogfmtLogger(sys.stderr)
+    logger = with_(logger, ts=timestamp_utc, caller=caller)
     logger.log(transport="http", addr="127.0.0.1:8080", msg="listening")
+    # ts=2026-11-21T08:36:13.123456789Z caller=main.py:20 transport=http addr=... msg=listening
 """
 
-from __future__ import annotations
+from pygokit.log.context import Context as Context
+from pygokit.log.context import bind as bind
+from pygokit.log.context import with_ as with_
+from pygokit.log.context import with_prefix as with_prefix
+from pygokit.log.context import with_suffix as with_suffix
+from pygokit.log.json import JSONLogger as JSONLogger
+from pygokit.log.logfmt import LogfmtLogger as LogfmtLogger
+from pygokit.log.logger import Logger as Logger
+from pygokit.log.logger import LoggerFunc as LoggerFunc
+from pygokit.log.logger import NopLogger as NopLogger
+from pygokit.log.logger import Writer as Writer
+from pygokit.log.valuer import Caller as Caller
+from pygokit.log.valuer import Timestamp as Timestamp
+from pygokit.log.valuer import Valuer as Valuer
+from pygokit.log.valuer import caller as caller
+from pygokit.log.valuer import timestamp as timestamp
+from pygokit.log.valuer import timestamp_utc as timestamp_utc
 
-from collections.abc import Callable
-from typing import Protocol, runtime_checkable
-
-__all__ = ["Logger", "LoggerFunc", "NopLogger"]
-
-
-@runtime_checkable
-class Logger(Protocol):
-    """Something that records structured events.
-
-    Keyword order is the order the pairs are written in. A logger that cannot
-    write raises; callers that must not fail (error handlers) catch and move on.
-    """
-
-    def log(self, **keyvals: object) -> None:
-        """Record one event made of the given key/value pairs."""
-
-
-class LoggerFunc:
-    """Adapt a plain function to the `Logger` protocol (Go kit's ``LoggerFunc``)."""
-
-    __slots__ = ("_func",)
-
-    def __init__(self, func: Callable[..., None]) -> None:
-        self._func = func
-
-    def log(self, **keyvals: object) -> None:
-        """Call the wrapped function with the event's key/value pairs."""
-        self._func(**keyvals)
-
-    def __repr__(self) -> str:
-        return f"LoggerFunc({self._func!r})"
-
-
-class NopLogger:
-    """A logger that discards every event."""
-
-    __slots__ = ()
-
-    def log(self, **keyvals: object) -> None:
-        """Discard the event."""
-
-    def __repr__(self) -> str:
-        return "NopLogger()"
+__all__ = [
+    "Caller",
+    "Context",
+    "JSONLogger",
+    "LogfmtLogger",
+    "Logger",
+    "LoggerFunc",
+    "NopLogger",
+    "Timestamp",
+    "Valuer",
+    "Writer",
+    "bind",
+    "caller",
+    "timestamp",
+    "timestamp_utc",
+    "with_",
+    "with_prefix",
+    "with_suffix",
+]

@@ -1,0 +1,118 @@
+"""The logfmt format: ``key=value`` pairs separated by spaces, one event per line.
+
+Quoting and escaping follow go-logfmt, the encoder behind Go kit's logfmt logger,
+made stricter where go-logfmt leaves a way to forge a line:
+
+- A value is quoted when it contains a space, ``=``, ``"``, a control character
+  (C0, DEL or C1) or a Unicode line separator, and when it is the literal text
+  ``null``. Inside quotes, ``"`` and ``\\`` are backslash-escaped, ``\\n``, ``\\r``
+  and ``\\t`` are written as such, and every other unsafe character as ``\\u00XX``,
+  so a quoted value is also a valid JSON string.
+- In a key, each space, ``=``, ``"`` or unsafe character is replaced with ``_``
+  (go-logfmt drops them, which can turn ``le vel`` into a real-looking ``level``);
+  an empty key becomes ``_``.
+- ``None`` is written ``null``, booleans ``true``/``false``, and any other
+  non-string value through ``str()``; a value whose ``str()`` raises becomes a
+  placeholder instead of an exception.
+
+Whatever the values, an event is exactly one line and one write.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from json.encoder import encode_basestring
+
+from pygokit.log._encode import escape_unsafe, to_text
+from pygokit.log.logger import Writer
+
+__all__ = ["LogfmtLogger", "encode"]
+
+# Characters replaced in keys. In values the same characters force quotes, tested with
+# str.isprintable() (false for every control character and line separator) plus the three
+# printable ones, which is faster than a regular expression.
+_SPECIAL = re.compile('[\x00-\x20="\x7f-\x9f\u2028\u2029]')
+_NOT_ESCAPED_BY_JSON = re.compile("[\x7f-\x9f\u2028\u2029]")
+_KEY_CACHE_LIMIT = 4096
+_key_prefixes: dict[str, str] = {}
+
+
+def _key_prefix(key: str) -> str:
+    """Return ``key=`` with the key made safe, caching the result for common keys."""
+    prefix = _key_prefixes.get(key)
+    if prefix is None:
+        prefix = (_SPECIAL.sub("_", key) or "_") + "="
+        if len(_key_prefixes) < _KEY_CACHE_LIMIT:
+            _key_prefixes[key] = prefix
+    return prefix
+
+
+def _quote(text: str) -> str:
+    quoted = encode_basestring(text)
+    if _NOT_ESCAPED_BY_JSON.search(quoted):
+        quoted = _NOT_ESCAPED_BY_JSON.sub(escape_unsafe, quoted)
+    return quoted
+
+
+def _value(value: object) -> str:
+    """Return *value* as a logfmt value, quoted and escaped where needed."""
+    kind = type(value)
+    if kind is str:
+        text: str = value  # type: ignore[assignment]  # narrowed by the type check above
+    elif kind is int or kind is float:
+        return repr(value)
+    elif value is None:
+        return "null"
+    elif kind is bool:
+        return "true" if value else "false"
+    else:
+        text = to_text(value)
+    if text.isprintable() and " " not in text and "=" not in text and '"' not in text:
+        return text if text != "null" else '"null"'
+    return _quote(text)
+
+
+def encode(keyvals: Mapping[str, object]) -> str:
+    """Return the logfmt line for *keyvals*, without the trailing newline."""
+    prefixes = _key_prefixes
+    parts = []
+    for key, value in keyvals.items():
+        prefix = prefixes.get(key) or _key_prefix(key)
+        if (  # the common case, inlined: a string that needs no quotes
+            type(value) is str
+            and value.isprintable()
+            and " " not in value
+            and "=" not in value
+            and '"' not in value
+            and value != "null"
+        ):
+            parts.append(prefix + value)
+        else:
+            parts.append(prefix + _value(value))
+    return " ".join(parts)
+
+
+class LogfmtLogger:
+    """A `pygokit.log.Logger` that writes each event as one logfmt line to *writer*.
+
+    It makes exactly one ``write`` call per event, so with a `pygokit.log.sync.SyncWriter`
+    lines never interleave.
+
+    Example::
+
+        logger = LogfmtLogger(sys.stderr)
+        logger.log(msg="hello world", n=3)   # msg="hello world" n=3
+    """
+
+    __slots__ = ("_write",)
+
+    def __init__(self, writer: Writer) -> None:
+        self._write = writer.write
+
+    def log(self, **keyvals: object) -> None:
+        """Write the event as one logfmt line."""
+        self._write(encode(keyvals) + "\n")
+
+    def __repr__(self) -> str:
+        return f"LogfmtLogger({self._write!r})"
