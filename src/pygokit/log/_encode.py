@@ -7,16 +7,23 @@ event across lines or smuggle terminal escape sequences into the output.
 
 from __future__ import annotations
 
-import re
 
-# Characters that could end a line, move the cursor or start a terminal escape sequence in
-# some reader: C0 controls, DEL, C1 controls, and the Unicode line and paragraph separators.
-UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+def _escape(char: str) -> str:
+    code = ord(char)
+    if code < 0x10000:
+        return f"\\u{code:04x}"
+    code -= 0x10000  # astral: a UTF-16 surrogate pair, as JSON spells it
+    return f"\\u{0xD800 + (code >> 10):04x}\\u{0xDC00 + (code & 0x3FF):04x}"
 
 
-def escape_unsafe(match: re.Match[str]) -> str:
-    """Replace one unsafe character with its ``\\u00XX`` escape (a `re.sub` callback)."""
-    return f"\\u{ord(match.group()):04x}"
+def escape_unprintable(text: str) -> str:
+    """Replace every character that ``str.isprintable()`` rejects with its JSON escape.
+
+    That covers control characters (which could move the cursor or start a terminal
+    escape sequence), line and paragraph separators (which some readers treat as line
+    ends), and invisible format characters such as bidirectional overrides.
+    """
+    return "".join(char if char.isprintable() else _escape(char) for char in text)
 
 
 def to_text(value: object) -> str:

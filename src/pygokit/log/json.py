@@ -5,8 +5,9 @@ the event's key order. Values JSON can represent natively (strings, numbers,
 booleans, None, lists, dicts) are written as such; anything else is written as its
 ``str()``, or as a placeholder if ``str()`` raises. NaN and infinities, which are
 not JSON, become strings, and a structure that contains itself is cut where it
-repeats, so every line always parses. Line separators and C1 control characters,
-which JSON allows raw, are escaped too.
+repeats, so every line always parses. Characters JSON allows raw but a terminal or
+a line-based reader may act on (DEL, C1 controls, line separators, invisible format
+characters) are escaped too.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import json
 import math
 from collections.abc import Mapping
 
-from pygokit.log._encode import UNSAFE, escape_unsafe, to_text
+from pygokit.log._encode import escape_unprintable, to_text
 from pygokit.log.logger import Writer
 
 __all__ = ["JSONLogger", "encode"]
@@ -62,8 +63,8 @@ def encode(keyvals: Mapping[str, object]) -> str:
         text = _fast_encode(keyvals)
     except (ValueError, TypeError, RecursionError):  # NaN, odd keys, or a cycle
         text = _encoder.encode(_plain(keyvals, 0, frozenset()))
-    if UNSAFE.search(text):  # only characters JSON leaves raw can match here
-        text = UNSAFE.sub(escape_unsafe, text)
+    if not text.isprintable():  # JSON escapes C0 controls but leaves others raw
+        text = escape_unprintable(text)
     return text
 
 

@@ -3,14 +3,15 @@
 Quoting and escaping follow go-logfmt, the encoder behind Go kit's logfmt logger,
 made stricter where go-logfmt leaves a way to forge a line:
 
-- A value is quoted when it contains a space, ``=``, ``"``, a control character
-  (C0, DEL or C1) or a Unicode line separator, and when it is the literal text
-  ``null``. Inside quotes, ``"`` and ``\\`` are backslash-escaped, ``\\n``, ``\\r``
-  and ``\\t`` are written as such, and every other unsafe character as ``\\u00XX``,
-  so a quoted value is also a valid JSON string.
-- In a key, each space, ``=``, ``"`` or unsafe character is replaced with ``_``
-  (go-logfmt drops them, which can turn ``le vel`` into a real-looking ``level``);
-  an empty key becomes ``_``.
+- A value is quoted when it contains a space, ``=``, ``"`` or any character that
+  ``str.isprintable()`` rejects (control characters, line separators, invisible
+  format characters), and when it is the literal text ``null``. Inside quotes,
+  ``"`` and ``\\`` are backslash-escaped, ``\\n``, ``\\r`` and ``\\t`` are written
+  as such, and every other unprintable character as ``\\uXXXX``, so a quoted value
+  is also a valid JSON string.
+- In a key, each space, ``=``, ``"`` or unprintable character is replaced with
+  ``_`` (go-logfmt drops them, which can turn ``le vel`` into a real-looking
+  ``level``); an empty key becomes ``_``.
 - ``None`` is written ``null``, booleans ``true``/``false``, and any other
   non-string value through ``str()``; a value whose ``str()`` raises becomes a
   placeholder instead of an exception.
@@ -20,20 +21,14 @@ Whatever the values, an event is exactly one line and one write.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from json.encoder import encode_basestring
 
-from pygokit.log._encode import escape_unsafe, to_text
+from pygokit.log._encode import escape_unprintable, to_text
 from pygokit.log.logger import Writer
 
 __all__ = ["LogfmtLogger", "encode"]
 
-# Characters replaced in keys. In values the same characters force quotes, tested with
-# str.isprintable() (false for every control character and line separator) plus the three
-# printable ones, which is faster than a regular expression.
-_SPECIAL = re.compile('[\x00-\x20="\x7f-\x9f\u2028\u2029]')
-_NOT_ESCAPED_BY_JSON = re.compile("[\x7f-\x9f\u2028\u2029]")
 _KEY_CACHE_LIMIT = 4096
 _key_prefixes: dict[str, str] = {}
 
@@ -42,17 +37,16 @@ def _key_prefix(key: str) -> str:
     """Return ``key=`` with the key made safe, caching the result for common keys."""
     prefix = _key_prefixes.get(key)
     if prefix is None:
-        prefix = (_SPECIAL.sub("_", key) or "_") + "="
+        safe = "".join(c if c.isprintable() and c not in ' ="' else "_" for c in key)
+        prefix = (safe or "_") + "="
         if len(_key_prefixes) < _KEY_CACHE_LIMIT:
             _key_prefixes[key] = prefix
     return prefix
 
 
 def _quote(text: str) -> str:
-    quoted = encode_basestring(text)
-    if _NOT_ESCAPED_BY_JSON.search(quoted):
-        quoted = _NOT_ESCAPED_BY_JSON.sub(escape_unsafe, quoted)
-    return quoted
+    quoted = encode_basestring(text)  # escapes quotes, backslashes and C0 controls
+    return quoted if quoted.isprintable() else escape_unprintable(quoted)
 
 
 def _value(value: object) -> str:
