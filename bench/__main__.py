@@ -13,13 +13,14 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from bench import http_chain, middleware
+from bench import http_chain, logs, middleware
 from bench.report import Table, machine_facts, render
 
 RESULTS = Path(__file__).with_name("RESULTS.md")
 
 AREAS: tuple[tuple[str, Callable[[], Table]], ...] = (
     ("endpoint middleware overhead", middleware.run),
+    ("logging", logs.run),
     ("HTTP endpoint chain on uvicorn", http_chain.run),
 )
 

@@ -20,14 +20,26 @@ import statistics
 import subprocess
 import sys
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from bench import REPO_ROOT
 from pygokit.endpoint import Endpoint
 
-__all__ = ["Stats", "interleave", "pin_to_one_cpu", "round_differences", "run_child", "stats"]
+__all__ = [
+    "Stats",
+    "Timer",
+    "await_loop",
+    "call_loop",
+    "interleave",
+    "pin_to_one_cpu",
+    "round_differences",
+    "run_child",
+    "stats",
+]
+
+V = TypeVar("V")
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,48 +65,75 @@ def round_differences(
     return [(v - b) / divisor for v, b in zip(values, baseline, strict=True)]
 
 
-async def _timed(endpoint: Endpoint[object, object], request: object, calls: int) -> int:
-    """Await *endpoint* *calls* times; return the elapsed nanoseconds."""
-    gc.disable()
-    try:
-        started = time.perf_counter_ns()
-        for _ in itertools.repeat(None, calls):
-            await endpoint(request)
-        return time.perf_counter_ns() - started
-    finally:
-        gc.enable()
+Timer = Callable[[V], Awaitable[int]]
+"""Runs one variant *calls* times in a tight loop and returns the elapsed nanoseconds."""
+
+
+def await_loop(request: object, calls: int) -> Timer[Endpoint[object, object]]:
+    """A timer that awaits an endpoint *calls* times with *request*."""
+
+    async def timed(endpoint: Endpoint[object, object]) -> int:
+        gc.disable()
+        try:
+            started = time.perf_counter_ns()
+            for _ in itertools.repeat(None, calls):
+                await endpoint(request)
+            return time.perf_counter_ns() - started
+        finally:
+            gc.enable()
+
+    return timed
+
+
+def call_loop(calls: int) -> Timer[Callable[[], object]]:
+    """A timer that calls a plain function *calls* times."""
+
+    async def timed(function: Callable[[], object]) -> int:
+        gc.disable()
+        try:
+            started = time.perf_counter_ns()
+            for _ in itertools.repeat(None, calls):
+                function()
+            return time.perf_counter_ns() - started
+        finally:
+            gc.enable()
+
+    return timed
 
 
 async def _calibrate(
-    variants: Mapping[str, Endpoint[object, object]], request: object, round_ns: int
+    variants: Mapping[str, V], make_timer: Callable[[int], Timer[V]], round_ns: int
 ) -> int:
     """Choose a call count so that the slowest variant's loop takes about *round_ns*."""
     calls = 1000
     while True:
-        slowest = max([await _timed(endpoint, request, calls) for endpoint in variants.values()])
+        timed = make_timer(calls)
+        slowest = max([await timed(variant) for variant in variants.values()])
         if slowest >= round_ns // 5:
             return max(1000, round(calls * round_ns / slowest / 1000) * 1000)
         calls *= 4
 
 
 async def interleave(
-    variants: Mapping[str, Endpoint[object, object]],
+    variants: Mapping[str, V],
+    make_timer: Callable[[int], Timer[V]],
     *,
-    request: object,
     rounds: int,
     round_ns: int,
 ) -> tuple[int, dict[str, list[float]]]:
     """Time every variant once per round, in turn, for *rounds* rounds.
 
-    Returns the calls per timed loop and, per variant, the per-call nanoseconds of
-    each round, in round order. Must run inside an event loop; the endpoints must
-    not suspend (then the loop is never entered and its kind does not matter).
+    *make_timer* builds the timing loop for a call count (`await_loop` for endpoints,
+    `call_loop` for plain functions). Returns the calls per timed loop and, per
+    variant, the per-call nanoseconds of each round, in round order. Awaited
+    variants must not suspend, so the event loop itself is never entered.
     """
-    calls = await _calibrate(variants, request, round_ns)  # doubles as the warm-up
+    calls = await _calibrate(variants, make_timer, round_ns)  # doubles as the warm-up
+    timed = make_timer(calls)
     per_call: dict[str, list[float]] = {name: [] for name in variants}
     for _ in range(rounds):
-        for name, endpoint in variants.items():
-            per_call[name].append(await _timed(endpoint, request, calls) / calls)
+        for name, variant in variants.items():
+            per_call[name].append(await timed(variant) / calls)
     return calls, per_call
 
 

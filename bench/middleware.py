@@ -16,7 +16,15 @@ import json
 from typing import Any
 
 from bench.layers import passthrough
-from bench.micro import Stats, interleave, pin_to_one_cpu, round_differences, run_child, stats
+from bench.micro import (
+    Stats,
+    await_loop,
+    interleave,
+    pin_to_one_cpu,
+    round_differences,
+    run_child,
+    stats,
+)
 from bench.report import Row, Table, fmt_ratio
 from pygokit.endpoint import Endpoint, chain
 
@@ -44,7 +52,10 @@ async def _measure() -> dict[str, Any]:
         "one": chain(layer)(_endpoint),
         "five": chain(layer, *[layer] * (DEPTH - 1))(_endpoint),
     }
-    calls, per_call = await interleave(variants, request=object(), rounds=ROUNDS, round_ns=ROUND_NS)
+    request = object()
+    calls, per_call = await interleave(
+        variants, lambda n: await_loop(request, n), rounds=ROUNDS, round_ns=ROUND_NS
+    )
     loop = type(asyncio.get_running_loop())
     return {"calls": calls, "loop": f"{loop.__module__}.{loop.__qualname__}", "ns": per_call}
 

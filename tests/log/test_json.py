@@ -75,3 +75,10 @@ def test_any_event_is_one_line_of_valid_json(event: dict[str, object]) -> None:
 
     assert len(f"{line}\n".splitlines()) == 1
     assert list(json.loads(line)) == list(event)
+
+
+def test_slow_path_still_renders_odd_objects_and_describes_itself() -> None:
+    """When NaN forces the careful path, other non-JSON values still use str()."""
+    event = json.loads(logged(n=math.inf, when=ValueError("late"), nested=[{"x": math.nan}]))
+    assert event == {"n": "inf", "when": "late", "nested": [{"x": "nan"}]}
+    assert repr(JSONLogger(io.StringIO())).startswith("JSONLogger(<built-in method write")

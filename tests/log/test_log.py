@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from pygokit.log import Logger, LoggerFunc, NopLogger
+import io
+
+from pygokit.log import LogfmtLogger, Logger, LoggerFunc, MappingLogger, NopLogger
+from pygokit.log.logger import forward_to
 from pygokit.testing import CapturingLogger
 
 
@@ -32,3 +35,17 @@ def test_all_loggers_satisfy_the_protocol() -> None:
     for logger in (LoggerFunc(print), NopLogger(), CapturingLogger()):
         assert isinstance(logger, Logger)
     assert not isinstance(object(), Logger)
+
+
+def test_forward_to_prefers_log_mapping_and_falls_back_to_log() -> None:
+    """forward_to hands a dict to log_mapping when there is one, else to log(**event)."""
+    stream = io.StringIO()
+    capturing = CapturingLogger()
+
+    forward_to(LogfmtLogger(stream))({"a": 1})
+    forward_to(capturing)({"b": 2})
+
+    assert stream.getvalue() == "a=1\n"
+    assert capturing.events == [{"b": 2}]
+    assert isinstance(LogfmtLogger(stream), MappingLogger)
+    assert not isinstance(capturing, MappingLogger)

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from pygokit.log import LogfmtLogger
+from pygokit.log import LogfmtLogger, logfmt
 from pygokit.log.logfmt import encode
 from tests.log.logfmt_parser import parse_line
 
@@ -153,3 +153,11 @@ def test_any_key_is_one_token_without_separators(key: str) -> None:
     assert written_key
     assert not set(written_key) & {" ", "=", '"', "\n", "\r"}
     assert written_key.isprintable()
+
+
+def test_key_cache_stays_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Once the key cache is full, new keys are still sanitised but no longer cached."""
+    monkeypatch.setattr(logfmt, "_KEY_CACHE_LIMIT", len(logfmt._key_prefixes))
+    assert logged(**{"fresh key never seen": 1}) == "fresh_key_never_seen=1\n"
+    assert "fresh key never seen" not in logfmt._key_prefixes
+    assert repr(LogfmtLogger(io.StringIO())).startswith("LogfmtLogger(<built-in method write")

@@ -8,7 +8,8 @@ from collections.abc import Callable
 
 import pytest
 
-from pygokit.log import Caller, Timestamp, Valuer, caller, timestamp, with_
+from pygokit.log import Caller, Timestamp, Valuer, caller, level, timestamp, with_
+from pygokit.log.sync import SwapLogger, SyncLogger
 from pygokit.testing import CapturingLogger
 from tests.log import user_helper
 from tests.log.user_helper import log_message
@@ -99,3 +100,36 @@ def test_valuer_wraps_a_function_and_describes_itself() -> None:
     assert valuer.func() == 42
     assert repr(valuer).startswith("Valuer(<function")
     assert repr(Timestamp()) == "Timestamp(utc=True)"
+
+
+def test_caller_is_right_through_zero_one_and_three_decorators() -> None:
+    """However many pygokit decorators wrap the context, caller names the logging line."""
+    sink = CapturingLogger()
+    context = with_(sink, caller=caller)
+    one = level.Filter(context, level.allow_all())
+    three = SwapLogger(SyncLogger(level.Injector(one, level.INFO)))
+
+    context.log(msg="zero")  # through-0
+    one.log(msg="one")  # through-1
+    three.log(msg="three")  # through-3
+
+    assert [e["caller"] for e in sink.events] == [
+        f"test_valuer.py:{line_of(f'# through-{n}')}" for n in (0, 1, 3)
+    ]
+
+
+def test_caller_is_right_through_level_helpers_and_bound_contexts() -> None:
+    """Level helpers and further with_ calls on top of a caller context do not shift it."""
+    sink = CapturingLogger()
+    logger = level.info(with_(with_(sink, caller=caller), svc="x"))
+
+    logger.log(msg="hi")  # through-helpers
+
+    assert sink.events[0]["caller"] == f"test_valuer.py:{line_of('# through-helpers')}"
+
+
+def test_caller_says_unknown_when_every_frame_is_skipped() -> None:
+    """If every frame on the stack is skipped, caller answers unknown:0 rather than failing."""
+    sink = CapturingLogger()
+    with_(sink, caller=Caller(skip=["/", "<"])).log(msg="nowhere")  # files, and <frozen ...>
+    assert sink.events[0]["caller"] == "unknown:0"

@@ -33,6 +33,7 @@ from pygokit.log.json import JSONLogger as JSONLogger
 from pygokit.log.logfmt import LogfmtLogger as LogfmtLogger
 from pygokit.log.logger import Logger as Logger
 from pygokit.log.logger import LoggerFunc as LoggerFunc
+from pygokit.log.logger import MappingLogger as MappingLogger
 from pygokit.log.logger import NopLogger as NopLogger
 from pygokit.log.logger import Writer as Writer
 from pygokit.log.valuer import Caller as Caller
@@ -49,6 +50,7 @@ __all__ = [
     "LogfmtLogger",
     "Logger",
     "LoggerFunc",
+    "MappingLogger",
     "NopLogger",
     "Timestamp",
     "Valuer",

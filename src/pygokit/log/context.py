@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from pygokit.log.logger import Logger
+from pygokit.log.logger import Logger, forward_to
 from pygokit.log.valuer import Valuer
 
 __all__ = ["Context", "bind", "with_", "with_prefix", "with_suffix"]
@@ -27,10 +27,11 @@ class Context:
     Build one with `with_`, `with_prefix` or `with_suffix` rather than directly.
     """
 
-    __slots__ = ("_next", "_prefix", "_prefix_valuers", "_suffix", "_suffix_valuers")
+    __slots__ = ("_forward", "_next", "_prefix", "_prefix_valuers", "_suffix", "_suffix_valuers")
 
     def __init__(self, next_: Logger, prefix: dict[str, object], suffix: dict[str, object]) -> None:
         self._next = next_
+        self._forward = forward_to(next_)
         self._prefix = prefix
         self._suffix = suffix
         self._prefix_valuers = _valuers(prefix)
@@ -54,7 +55,7 @@ class Context:
             for key, valuer in self._suffix_valuers:
                 if key not in keyvals:
                     event[key] = valuer()
-        self._next.log(**event)
+        self._forward(event)
 
     def bind(self, **keyvals: object) -> Context:
         """Return a logger with *keyvals* bound too (the structlog spelling of `with_`)."""

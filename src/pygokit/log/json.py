@@ -88,5 +88,9 @@ class JSONLogger:
         """Write the event as one JSON line."""
         self._write(encode(keyvals) + "\n")
 
+    def log_mapping(self, event: dict[str, object], /) -> None:
+        """Write an event given as a dict as one JSON line (see `MappingLogger`)."""
+        self._write(encode(event) + "\n")
+
     def __repr__(self) -> str:
         return f"JSONLogger({self._write!r})"

@@ -34,13 +34,11 @@ _key_prefixes: dict[str, str] = {}
 
 
 def _key_prefix(key: str) -> str:
-    """Return ``key=`` with the key made safe, caching the result for common keys."""
-    prefix = _key_prefixes.get(key)
-    if prefix is None:
-        safe = "".join(c if c.isprintable() and c not in ' ="' else "_" for c in key)
-        prefix = (safe or "_") + "="
-        if len(_key_prefixes) < _KEY_CACHE_LIMIT:
-            _key_prefixes[key] = prefix
+    """Return ``key=`` with the key made safe, and cache it while the cache has room."""
+    safe = "".join(c if c.isprintable() and c not in ' ="' else "_" for c in key)
+    prefix = (safe or "_") + "="
+    if len(_key_prefixes) < _KEY_CACHE_LIMIT:
+        _key_prefixes[key] = prefix
     return prefix
 
 
@@ -107,6 +105,10 @@ class LogfmtLogger:
     def log(self, **keyvals: object) -> None:
         """Write the event as one logfmt line."""
         self._write(encode(keyvals) + "\n")
+
+    def log_mapping(self, event: dict[str, object], /) -> None:
+        """Write an event given as a dict as one logfmt line (see `MappingLogger`)."""
+        self._write(encode(event) + "\n")
 
     def __repr__(self) -> str:
         return f"LogfmtLogger({self._write!r})"

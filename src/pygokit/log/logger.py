@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Protocol, runtime_checkable
 
-__all__ = ["Logger", "LoggerFunc", "NopLogger", "Writer"]
+__all__ = ["Logger", "LoggerFunc", "MappingLogger", "NopLogger", "Writer", "forward_to"]
 
 
 @runtime_checkable
@@ -29,6 +29,28 @@ class Logger(Protocol):
 
     def log(self, **keyvals: object) -> None:
         """Record one event made of the given key/value pairs."""
+
+
+@runtime_checkable
+class MappingLogger(Logger, Protocol):
+    """A `Logger` that can also take an event as a dict it may read but must not keep.
+
+    Passing ``**keyvals`` on copies the pairs into a new dict at every hop; a
+    decorator that already holds the event as a dict (a context, a level filter)
+    hands it over with ``log_mapping`` instead, which saves that copy. Formatting
+    loggers implement it; any other logger works through ``log``.
+    """
+
+    def log_mapping(self, event: dict[str, object], /) -> None:
+        """Record *event*; do not keep or change the dict."""
+
+
+def forward_to(logger: Logger) -> Callable[[dict[str, object]], None]:
+    """Return the cheapest way to hand *logger* an event dict: ``log_mapping`` if it has one."""
+    if isinstance(logger, MappingLogger):
+        return logger.log_mapping
+    log = logger.log
+    return lambda event: log(**event)
 
 
 class LoggerFunc:

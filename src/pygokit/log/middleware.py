@@ -1,0 +1,124 @@
+"""Endpoint middleware that logs every call once it has finished.
+
+`logging_middleware` logs one event per call, after the call: the method name, how
+long the call took, and the error if it failed. It is the generic, transport-level
+view; it knows nothing of a request's fields.
+
+========================  =====================================================
+The call                  The event
+========================  =====================================================
+returned                  ``level=info method=sum took=0.000123``
+returned a `Failer`       ``level=error method=sum took=0.000123 err=<error>``
+whose ``failed()`` is
+an error
+raised an `Exception`     ``level=error method=sum took=0.000123 err=<error>``,
+                          then the same exception is re-raised
+was cancelled             ``level=info method=sum took=0.000123 cancelled=true``,
+                          then the `asyncio.CancelledError` propagates untouched
+========================  =====================================================
+
+``took`` is the duration in seconds as a float, rounded to the microsecond: JSON
+output keeps it a number that log tools can sum and compare, and the unit is always
+the same. ``err`` is the exception object itself; the output format writes its
+message. Cancellation is not a failure (a caller gave up, or a deadline passed), so
+it is logged at info with ``cancelled=true`` rather than as an error. Other
+`BaseException` s (`KeyboardInterrupt`, `SystemExit`) pass through without an event.
+A logger that raises never changes the outcome of the call: its error is ignored.
+
+Example::
+
+    sum_endpoint = logging_middleware(with_(logger, transport="http"), method="sum")(
+        make_sum_endpoint(svc)
+    )
+
+To log a request's fields (the inputs, the result), write a *service* middleware
+instead: a class that implements the service's Protocol, wraps another one, and logs
+domain values, as Go kit's addsvc does::
+
+    class LoggingAddService:
+        \"\"\"An AddService that logs every call of the one it wraps.\"\"\"
+
+        def __init__(self, logger: Logger, next_: AddService) -> None:
+            self._logger = level.info(logger)
+            self._next = next_
+
+        async def sum(self, a: int, b: int) -> int:
+            try:
+                v = await self._next.sum(a, b)
+            except Exception as exc:
+                self._logger.log(method="sum", a=a, b=b, err=exc)
+                raise
+            self._logger.log(method="sum", a=a, b=b, v=v)
+            return v
+
+    svc = LoggingAddService(logger, BasicAddService())
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections.abc import Callable
+from typing import TypeVar
+
+from pygokit.endpoint import AnyMiddleware, Endpoint
+from pygokit.log import level
+from pygokit.log.logger import Logger
+
+__all__ = ["logging_middleware"]
+
+Req = TypeVar("Req")
+Resp = TypeVar("Resp")
+
+
+def _emit(logger: Logger, event: dict[str, object]) -> None:
+    """Log *event*, ignoring a failure of the logger: it must not change the call's outcome."""
+    with contextlib.suppress(Exception):  # the endpoint's result or error matters more
+        logger.log(**event)
+
+
+def logging_middleware(
+    logger: Logger,
+    *,
+    method: str | None = None,
+    clock: Callable[[], float] = time.perf_counter,
+) -> AnyMiddleware:
+    """Return a middleware that logs each call's outcome and duration after it finishes.
+
+    See the module documentation for the events it logs.
+
+    Args:
+        logger: Where events go; the level helpers are applied to it once, here, so a
+            `pygokit.log.level.Filter` that drops info events makes successful calls
+            cost almost nothing to log.
+        method: The name to log under ``method``; omitted when None.
+        clock: Monotonic seconds; pass a `pygokit.testing.FakeClock` in tests.
+    """
+    info = level.info(logger)
+    error = level.error(logger)
+    base: dict[str, object] = {} if method is None else {"method": method}
+
+    def middleware(next_: Endpoint[Req, Resp]) -> Endpoint[Req, Resp]:
+        async def endpoint(request: Req) -> Resp:
+            began = clock()
+            try:
+                response = await next_(request)
+            except asyncio.CancelledError:
+                _emit(info, {**base, "took": round(clock() - began, 6), "cancelled": True})
+                raise
+            except Exception as exc:
+                _emit(error, {**base, "took": round(clock() - began, 6), "err": exc})
+                raise
+            took = round(clock() - began, 6)
+            failed = getattr(response, "failed", None)  # the Failer protocol, checked fast
+            failure = failed() if callable(failed) else None
+            if failure is None:
+                _emit(info, {**base, "took": took})
+            else:
+                _emit(error, {**base, "took": took, "err": failure})
+            return response
+
+        return endpoint
+
+    return middleware
