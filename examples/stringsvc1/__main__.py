@@ -16,14 +16,12 @@ from collections.abc import Iterator, Sequence
 
 import uvicorn
 
-from examples.stringsvc1.endpoints import (
-    logging_middleware,
-    make_count_endpoint,
-    make_uppercase_endpoint,
-)
+from examples.stringsvc1.endpoints import make_count_endpoint, make_uppercase_endpoint
 from examples.stringsvc1.service import BasicStringService
 from examples.stringsvc1.transport import ASGIApp, make_http_app
-from pygokit.log import Logger, LoggerFunc
+from pygokit.log import LogfmtLogger, Logger, caller, timestamp_utc, with_
+from pygokit.log.middleware import logging_middleware
+from pygokit.log.sync import SyncWriter
 from pygokit.transport import LogErrorHandler
 
 __all__ = ["build_app", "main", "parse_address", "serve"]
@@ -31,16 +29,11 @@ __all__ = ["build_app", "main", "parse_address", "serve"]
 DEFAULT_HTTP_ADDR = "127.0.0.1:8080"
 
 
-def print_event(**keyvals: object) -> None:
-    """Write one event as ``key=value`` pairs on a line of standard output."""
-    print(" ".join(f"{key}={value}" for key, value in keyvals.items()), flush=True)
-
-
 def build_app(logger: Logger) -> ASGIApp:
     """Wire service, endpoints and middleware, and return the HTTP application."""
     svc = BasicStringService()
-    uppercase = logging_middleware(logger, "uppercase")(make_uppercase_endpoint(svc))
-    count = logging_middleware(logger, "count")(make_count_endpoint(svc))
+    uppercase = logging_middleware(logger, method="uppercase")(make_uppercase_endpoint(svc))
+    count = logging_middleware(logger, method="count")(make_count_endpoint(svc))
     return make_http_app(uppercase, count, error_handler=LogErrorHandler(logger))
 
 
@@ -89,7 +82,7 @@ async def main(argv: Sequence[str] | None = None) -> None:
     except ValueError as exc:
         parser.error(str(exc))
 
-    logger = LoggerFunc(print_event)
+    logger = with_(LogfmtLogger(SyncWriter(sys.stderr)), ts=timestamp_utc, caller=caller)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):

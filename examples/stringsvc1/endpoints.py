@@ -1,27 +1,20 @@
-"""One endpoint per service method, and the middleware that wraps them."""
+"""One endpoint per service method, with the request and response types it speaks."""
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
-from typing import TypeVar
 
 from examples.stringsvc1.service import EmptyStringError, StringService
-from pygokit.endpoint import AnyMiddleware, Endpoint, Failer
-from pygokit.log import Logger
+from pygokit.endpoint import Endpoint
 
 __all__ = [
     "CountRequest",
     "CountResponse",
     "UppercaseRequest",
     "UppercaseResponse",
-    "logging_middleware",
     "make_count_endpoint",
     "make_uppercase_endpoint",
 ]
-
-Req = TypeVar("Req")
-Resp = TypeVar("Resp")
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,27 +69,3 @@ def make_count_endpoint(svc: StringService) -> Endpoint[CountRequest, CountRespo
         return CountResponse(v=svc.count(request.s))
 
     return count
-
-
-def logging_middleware(logger: Logger, method: str) -> AnyMiddleware:
-    """Log each call's method, outcome and duration once it has finished."""
-
-    def middleware(next_: Endpoint[Req, Resp]) -> Endpoint[Req, Resp]:
-        async def endpoint(request: Req) -> Resp:
-            began = time.perf_counter()
-            try:
-                response = await next_(request)
-            except Exception as exc:
-                logger.log(method=method, err=repr(exc), took=_since(began))
-                raise
-            error = response.failed() if isinstance(response, Failer) else None
-            logger.log(method=method, err=str(error) if error else None, took=_since(began))
-            return response
-
-        return endpoint
-
-    return middleware
-
-
-def _since(began: float) -> str:
-    return f"{(time.perf_counter() - began) * 1e6:.0f}us"

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import io
+import json
 from dataclasses import dataclass
 
 import pytest
 
 from pygokit.endpoint import Endpoint, chain
-from pygokit.log import LogfmtLogger, level
+from pygokit.log import JSONLogger, LogfmtLogger, level
 from pygokit.log.level import Level
-from pygokit.log.middleware import logging_middleware
+from pygokit.log.middleware import Duration, logging_middleware
 from pygokit.testing import CapturingLogger, FakeClock, RecordingEndpoint
 
 
@@ -228,6 +229,30 @@ async def test_logfmt_output_and_chain_typing() -> None:
 
     assert reply.value == "ok"
     assert out.getvalue().splitlines() == [
-        "level=info method=uppercase took=0.5",
-        'level=error method=uppercase took=0.5 err="empty input"',
+        "level=info method=uppercase took=500ms",
+        'level=error method=uppercase took=500ms err="empty input"',
     ]
+
+
+@pytest.mark.parametrize(
+    ("seconds", "text"),
+    [
+        (0.0, "0s"),
+        (0.000042, "42µs"),
+        (0.0015, "1.5ms"),
+        (0.25, "250ms"),
+        (2.0, "2s"),
+        (61.5, "61.5s"),
+    ],
+)
+def test_duration_prints_like_go_and_stays_a_number(seconds: float, text: str) -> None:
+    """A Duration reads like Go's time.Duration as text and is plain seconds in JSON."""
+    clock = FakeClock(start=10.0)
+    clock.advance(seconds)
+    took = Duration.since(10.0, clock)
+
+    assert str(took) == text
+    assert took == seconds
+    out = io.StringIO()
+    JSONLogger(out).log(took=took)
+    assert json.loads(out.getvalue()) == {"took": seconds}

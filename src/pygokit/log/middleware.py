@@ -7,21 +7,21 @@ view; it knows nothing of a request's fields.
 ========================  =====================================================
 The call                  The event
 ========================  =====================================================
-returned                  ``level=info method=sum took=0.000123``
-returned a `Failer`       ``level=error method=sum took=0.000123 err=<error>``
+returned                  ``level=info method=sum took=123µs``
+returned a `Failer`       ``level=error method=sum took=123µs err=<error>``
 whose ``failed()`` is
 an error
-raised an `Exception`     ``level=error method=sum took=0.000123 err=<error>``,
+raised an `Exception`     ``level=error method=sum took=123µs err=<error>``,
                           then the same exception is re-raised
-was cancelled             ``level=info method=sum took=0.000123 cancelled=true``,
+was cancelled             ``level=info method=sum took=123µs cancelled=true``,
                           then the `asyncio.CancelledError` propagates untouched
 ========================  =====================================================
 
-``took`` is the duration in seconds as a float, rounded to the microsecond: JSON
-output keeps it a number that log tools can sum and compare, and the unit is always
-the same. ``err`` is the exception object itself; the output format writes its
-message. Cancellation is not a failure (a caller gave up, or a deadline passed), so
-it is logged at info with ``cancelled=true`` rather than as an error. Other
+``took`` is a `Duration`: seconds rounded to the microsecond, written ``123µs`` or
+``1.5ms`` in logfmt (as Go kit's logs show it) and as a number of seconds in JSON.
+``err`` is the exception object itself; the output format writes its message.
+Cancellation is not a failure (a caller gave up, or a deadline passed), so it is
+logged at info with ``cancelled=true`` rather than as an error. Other
 `BaseException` s (`KeyboardInterrupt`, `SystemExit`) pass through without an event.
 A logger that raises never changes the outcome of the call: its error is ignored.
 
@@ -66,7 +66,7 @@ from pygokit.endpoint import AnyMiddleware, Endpoint
 from pygokit.log import level
 from pygokit.log.logger import Logger
 
-__all__ = ["logging_middleware"]
+__all__ = ["Duration", "logging_middleware"]
 
 Req = TypeVar("Req")
 Resp = TypeVar("Resp")
@@ -76,6 +76,29 @@ def _emit(logger: Logger, event: dict[str, object]) -> None:
     """Log *event*, ignoring a failure of the logger: it must not change the call's outcome."""
     with contextlib.suppress(Exception):  # the endpoint's result or error matters more
         logger.log(**event)
+
+
+class Duration(float):
+    """Seconds, rounded to the microsecond, that print the way Go prints a duration.
+
+    Text formats write it as ``250ms``, ``1.5s`` or ``42µs`` (via ``str``), as Go kit's
+    logs show ``took``; JSON writes it as the number of seconds, which log tools can
+    sum and compare.
+    """
+
+    __slots__ = ()
+
+    @classmethod
+    def since(cls, began: float, clock: Callable[[], float]) -> Duration:
+        """The time from *began* to now on *clock*."""
+        return cls(round(clock() - began, 6))
+
+    def __str__(self) -> str:
+        seconds = float(self)
+        for unit, scale in (("s", 1.0), ("ms", 1e-3), ("µs", 1e-6)):
+            if abs(seconds) >= scale:
+                return f"{seconds / scale:.3f}".rstrip("0").rstrip(".") + unit
+        return "0s"
 
 
 def logging_middleware(
@@ -105,12 +128,12 @@ def logging_middleware(
             try:
                 response = await next_(request)
             except asyncio.CancelledError:
-                _emit(info, {**base, "took": round(clock() - began, 6), "cancelled": True})
+                _emit(info, {**base, "took": Duration.since(began, clock), "cancelled": True})
                 raise
             except Exception as exc:
-                _emit(error, {**base, "took": round(clock() - began, 6), "err": exc})
+                _emit(error, {**base, "took": Duration.since(began, clock), "err": exc})
                 raise
-            took = round(clock() - began, 6)
+            took = Duration.since(began, clock)
             failed = getattr(response, "failed", None)  # the Failer protocol, checked fast
             failure = failed() if callable(failed) else None
             if failure is None:
