@@ -31,6 +31,6 @@ def test_python_blocks_run(page: Path, monkeypatch: pytest.MonkeyPatch) -> None:
 def test_readme_tour_prints_what_it_says(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """The README's tour prints the two lines its last comment promises."""
+    """The README's tour prints the log line and the result its last comments promise."""
     run_blocks(ROOT / "README.md", monkeypatch)
-    assert capsys.readouterr().out == "calling with hello\nHELLO\n"
+    assert re.fullmatch(r"level=info method=uppercase took=\d+µs\nHELLO\n", capsys.readouterr().out)
