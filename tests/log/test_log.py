@@ -27,6 +27,8 @@ def test_nop_logger_accepts_anything_and_writes_nothing() -> None:
     """NopLogger takes any pairs and has no observable effect."""
     logger = NopLogger()
     logger.log(msg="dropped", value=object())
+    logger.log_mapping({"msg": "dropped too"})
+    assert isinstance(logger, MappingLogger)
     assert repr(logger) == "NopLogger()"
 
 

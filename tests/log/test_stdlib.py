@@ -392,6 +392,15 @@ def test_logger_message_is_msg_then_logfmt_pairs(stdlib_logger: logging.Logger) 
     assert records[0].args == ()
 
 
+def test_logger_message_cannot_forge_a_line(stdlib_logger: logging.Logger) -> None:
+    """Control characters in msg, which is written unquoted, are escaped to keep one line."""
+    logger, records = stdlib_pair(stdlib_logger)
+
+    logger.log(msg="done\nlevel=error msg=forged\x1b[2K", n=1)
+
+    assert records[0].getMessage() == "done\\u000alevel=error msg=forged\\u001b[2K n=1"
+
+
 def test_logger_percent_signs_are_not_interpolated(stdlib_logger: logging.Logger) -> None:
     """A message with % signs reaches stdlib as plain text and never raises in formatting."""
     logger, records = stdlib_pair(stdlib_logger)

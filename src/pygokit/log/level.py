@@ -324,14 +324,14 @@ def _helper(level: Level, name: str, doc: str) -> Callable[[Logger], Logger]:
     def helper(logger: Logger) -> Logger:
         node = logger
         while True:
-            if type(node) is Filter:
+            if type(node) is Context:
+                if node._suffix and KEY in node._suffix:
+                    break
+            elif type(node) is Filter:
                 if level in node._silent:
                     return _NOP
                 if level not in node._allowed:
                     break  # it raises: the event must reach it
-            elif type(node) is Context:
-                if node._suffix and KEY in node._suffix:
-                    break
             elif type(node) is not Injector:
                 break
             node = node._next

@@ -77,5 +77,8 @@ class NopLogger:
     def log(self, **keyvals: object) -> None:
         """Discard the event."""
 
+    def log_mapping(self, event: dict[str, object], /) -> None:
+        """Discard the event (see `MappingLogger`)."""
+
     def __repr__(self) -> str:
         return "NopLogger()"

@@ -37,7 +37,7 @@ import time
 from types import FrameType
 
 from pygokit.log import logfmt
-from pygokit.log._encode import to_text
+from pygokit.log._encode import escape_unprintable, to_text
 from pygokit.log.level import DEBUG, ERROR, INFO, KEY, WARN, Level
 from pygokit.log.logger import Logger
 
@@ -250,7 +250,10 @@ class StdlibLogger:
         message = keyvals.pop(self._message_key, None)
         text = logfmt.encode(keyvals)
         if message is not None:
-            text = f"{to_text(message)} {text}" if text else to_text(message)
+            shown = to_text(message)
+            if not shown.isprintable():  # the message goes out unquoted: it must stay one line
+                shown = escape_unprintable(shown)
+            text = f"{shown} {text}" if text else shown
         error = keyvals.get(self._error_key)
         exc_info = error if isinstance(error, BaseException) and error.__traceback__ else None
         self._logger.log(
