@@ -440,3 +440,17 @@ def test_parse_default_never_raises(text: str) -> None:
     except InvalidLevel:
         expected = INFO
     assert level.parse_default(text, INFO) is expected
+
+
+def test_helpers_hand_out_the_same_levelled_logger_for_contexts_and_filters() -> None:
+    """Contexts and filters never change, so a helper returns the logger it made before."""
+    sink = CapturingLogger()
+    context = with_(sink, svc="x")
+    filtered = level.Filter(sink, level.allow_all())
+
+    assert level.info(context) is level.info(context)
+    assert level.warn(filtered) is level.warn(filtered)
+    assert level.info(context) is not level.error(context)
+    level.info(context).log(msg="a")
+    level.error(context).log(msg="b")
+    assert [(e["level"], e["msg"]) for e in sink.events] == [("info", "a"), ("error", "b")]

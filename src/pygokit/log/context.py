@@ -27,11 +27,22 @@ class Context:
     Build one with `with_`, `with_prefix` or `with_suffix` rather than directly.
     """
 
-    __slots__ = ("_forward", "_next", "_prefix", "_prefix_valuers", "_suffix", "_suffix_valuers")
+    __slots__ = (
+        "_forward",
+        "_levelled",
+        "_next",
+        "_prefix",
+        "_prefix_valuers",
+        "_suffix",
+        "_suffix_valuers",
+    )
 
     def __init__(self, next_: Logger, prefix: dict[str, object], suffix: dict[str, object]) -> None:
         self._next = next_
         self._forward = forward_to(next_)
+        # The levelled loggers made from this one by pygokit.log.level's helpers, by level:
+        # a context never changes, so they can be handed out again.
+        self._levelled: dict[str, Logger] = {}
         self._prefix = prefix
         self._suffix = suffix
         self._prefix_valuers = _valuers(prefix)

@@ -215,6 +215,7 @@ class Filter:
     __slots__ = (
         "_allowed",
         "_forward",
+        "_levelled",
         "_next",
         "_no_level",
         "_not_allowed",
@@ -239,6 +240,7 @@ class Filter:
         _check_error("no_level_error", no_level_error)
         self._next = next_
         self._forward = forward_to(next_)
+        self._levelled: dict[Level, Logger] = {}  # kept by the level helpers
         self._allowed = levels
         self._squelch = squelch_no_level
         self._not_allowed = not_allowed_error
@@ -313,29 +315,44 @@ class Injector:
         return f"Injector({self._next!r}, {self._default!r})"
 
 
-def _helper(level: Level, name: str, doc: str) -> Callable[[Logger], Logger]:
-    """Make the helper that returns ``with_prefix(logger, level=level)``, or a no-op.
+def _resolve(level: Level, logger: Logger) -> Logger:
+    """``with_prefix(logger, level=level)``, or the no-op if a filter behind drops it.
 
     It looks through contexts (unless one binds a level suffix, which would win),
     injectors and filters that allow the level; a filter that drops it silently means
-    the no-op. *level* is a closure variable rather than an argument to save a call.
+    the no-op.
+    """
+    node = logger
+    while True:
+        if type(node) is Context:
+            if node._suffix and KEY in node._suffix:
+                break
+        elif type(node) is Filter:
+            if level in node._silent:
+                return _NOP
+            if level not in node._allowed:
+                break  # it raises: the event must reach it
+        elif type(node) is not Injector:
+            break
+        node = node._next
+    return with_prefix(logger, **{KEY: level})
+
+
+def _helper(level: Level, name: str, doc: str) -> Callable[[Logger], Logger]:
+    """Make the helper for *level*: `_resolve`, remembered on immutable loggers.
+
+    Contexts and filters never change, so the levelled logger made for one is kept in
+    it and handed out again: ``level.info(logger).log(...)`` on every event allocates
+    nothing after the first. *level* is a closure variable to save a call.
     """
 
     def helper(logger: Logger) -> Logger:
-        node = logger
-        while True:
-            if type(node) is Context:
-                if node._suffix and KEY in node._suffix:
-                    break
-            elif type(node) is Filter:
-                if level in node._silent:
-                    return _NOP
-                if level not in node._allowed:
-                    break  # it raises: the event must reach it
-            elif type(node) is not Injector:
-                break
-            node = node._next
-        return with_prefix(logger, **{KEY: level})
+        if type(logger) is Context or type(logger) is Filter:
+            levelled = logger._levelled.get(level)
+            if levelled is None:
+                levelled = logger._levelled[level] = _resolve(level, logger)
+            return levelled
+        return _resolve(level, logger)
 
     helper.__name__ = helper.__qualname__ = name
     helper.__doc__ = doc
