@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from pygokit.endpoint import AnyMiddleware, Endpoint, Failer, chain, nop
+from pygokit.endpoint import AnyMiddleware, Endpoint, Failer, business_error, chain, nop
 from pygokit.testing import RecordingEndpoint
 
 Req = TypeVar("Req")
@@ -158,3 +158,13 @@ def test_a_response_with_failed_is_a_failer() -> None:
     assert isinstance(SumResponse(3), Failer)
     assert SumResponse(0, overflow).failed() is overflow
     assert not isinstance(3, Failer)
+
+
+def test_business_error_reads_failers_and_ignores_other_responses() -> None:
+    """business_error returns a Failer's error, None for a successful Failer or a plain value."""
+    overflow = ValueError("integer overflow")
+
+    assert business_error(SumResponse(0, overflow)) is overflow
+    assert business_error(SumResponse(3)) is None
+    assert business_error(3) is None
+    assert business_error(None) is None

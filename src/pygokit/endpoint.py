@@ -23,7 +23,7 @@ from __future__ import annotations
 from collections.abc import Callable, Coroutine
 from typing import Any, Protocol, TypeAlias, TypeVar, overload, runtime_checkable
 
-__all__ = ["AnyMiddleware", "Endpoint", "Failer", "Middleware", "chain", "nop"]
+__all__ = ["AnyMiddleware", "Endpoint", "Failer", "Middleware", "business_error", "chain", "nop"]
 
 Req = TypeVar("Req")
 Resp = TypeVar("Resp")
@@ -88,3 +88,14 @@ class Failer(Protocol):
 
     def failed(self) -> Exception | None:
         """Return the business error this response carries, or None if it succeeded."""
+
+
+def business_error(response: object) -> Exception | None:
+    """Return the business error *response* carries if it is a `Failer`, else None.
+
+    Middleware that reports outcomes (logging, metrics, tracing) calls this on every
+    response; it checks for a callable ``failed`` rather than ``isinstance(..., Failer)``,
+    which is several times slower for a runtime-checkable Protocol.
+    """
+    failed = getattr(response, "failed", None)
+    return failed() if callable(failed) else None

@@ -62,7 +62,7 @@ import time
 from collections.abc import Callable
 from typing import TypeVar
 
-from pygokit.endpoint import AnyMiddleware, Endpoint
+from pygokit.endpoint import AnyMiddleware, Endpoint, business_error
 from pygokit.log import level
 from pygokit.log.logger import Logger
 
@@ -134,8 +134,7 @@ def logging_middleware(
                 _emit(error, {**base, "took": Duration.since(began, clock), "err": exc})
                 raise
             took = Duration.since(began, clock)
-            failed = getattr(response, "failed", None)  # the Failer protocol, checked fast
-            failure = failed() if callable(failed) else None
+            failure = business_error(response)
             if failure is None:
                 _emit(info, {**base, "took": took})
             else:
