@@ -1,10 +1,10 @@
 """Shared fixtures, above all the addresses of the real servers that scripts/test-services runs.
 
-`scripts/test-services run -- <pytest command>` starts NATS, etcd, ZooKeeper, RabbitMQ and Redis
-on free loopback ports and exports their addresses as ``PYGOKIT_*`` variables. A test that asks for
-one of the fixtures below is skipped when its variable is unset, so a plain local ``pytest`` still
-runs; under ``CI=true`` or ``PYGOKIT_REQUIRE_SERVICES=1`` it fails instead, so a broken start-up
-cannot pass as a run where everything was skipped.
+`scripts/test-services run -- <pytest command>` starts NATS, etcd, ZooKeeper, RabbitMQ, Redis
+and InfluxDB on free loopback ports and exports their addresses as ``PYGOKIT_*`` variables. A test
+that asks for one of the fixtures below is skipped when its variable is unset, so a plain local
+``pytest`` still runs; under ``CI=true`` or ``PYGOKIT_REQUIRE_SERVICES=1`` it fails instead, so a
+broken start-up cannot pass as a run where everything was skipped.
 
 One server of each kind serves the whole run, so tests keep apart by name (``unique_name``).
 """
@@ -69,6 +69,12 @@ def amqp_url() -> str:
 def redis_url() -> str:
     """URL of database 0 of the test Redis server."""
     return service_address("Redis", "PYGOKIT_REDIS_URL")
+
+
+@pytest.fixture(scope="session")
+def influx_url() -> str:
+    """Base URL of the test InfluxDB 1.x server's HTTP API, such as http://127.0.0.1:8086."""
+    return service_address("InfluxDB", "PYGOKIT_INFLUX_URL")
 
 
 @pytest.fixture

@@ -16,7 +16,12 @@ PYPROJECT = Path(__file__).resolve().parents[1] / "pyproject.toml"
 
 # Backend modules and the extra each needs. A module that imports a third-party
 # package belongs here; the test below fails for one that is missing.
-BACKENDS: dict[str, str] = {"pygokit.log.structlog": "structlog"}
+BACKENDS: dict[str, str] = {
+    "pygokit.log.structlog": "structlog",
+    "pygokit.metrics.influx_http": "influx",
+    "pygokit.metrics.otel": "otel",
+    "pygokit.metrics.prometheus": "prometheus",
+}
 
 # Imports every pygokit module while any non-stdlib import is refused, then reports
 # which modules imported, what the others raised, and which third-party modules

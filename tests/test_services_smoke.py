@@ -7,9 +7,11 @@ that points at the wrong place, or a server that is up but unusable, fails here 
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 import aetcd
 import aio_pika
+import aiohttp
 import nats
 import pytest
 import redis.asyncio as aioredis
@@ -100,3 +102,34 @@ async def test_redis_set_get(redis_url: str, unique_name: str) -> None:
             assert await client.get(unique_name) == b"value-1"
         finally:
             await client.aclose()
+
+
+@pytest.mark.service("influxdb")
+async def test_influxdb_write_query(influx_url: str, unique_name: str) -> None:
+    """A line written to a fresh InfluxDB database over HTTP is queried back with its value."""
+    database = f'"{unique_name}"'  # unique_name has dashes: quote it in InfluxQL
+    async with asyncio.timeout(TIMEOUT_S), aiohttp.ClientSession() as session:
+
+        async def query(statement: str, **params: str) -> dict[str, Any]:
+            """Run one InfluxQL statement and return its single result."""
+            async with session.post(
+                f"{influx_url}/query", params={"q": statement, **params}
+            ) as response:
+                assert response.status == 200, await response.text()
+                body: dict[str, Any] = await response.json()
+            [result] = body["results"]
+            assert "error" not in result, result
+            return dict(result)
+
+        await query(f"CREATE DATABASE {database}")
+        try:
+            async with session.post(
+                f"{influx_url}/write",
+                params={"db": unique_name, "precision": "s"},
+                data=b"smoke,host=a value=42.5 1700000000\n",
+            ) as response:
+                assert response.status == 204, await response.text()
+            result = await query('SELECT "value" FROM "smoke"', db=unique_name, epoch="s")
+            assert result["series"][0]["values"] == [[1700000000, 42.5]]
+        finally:
+            await query(f"DROP DATABASE {database}")
