@@ -27,9 +27,10 @@ from __future__ import annotations
 import json
 import math
 import threading
-from collections.abc import Awaitable, Callable, MutableMapping, Sequence
-from typing import Any, Self, TypeVar
+from collections.abc import Sequence
+from typing import Self, TypeVar
 
+from pygokit._asgi import ASGIApp, Receive, Scope, Send, answer_lifespan, refuse_unless_get, respond
 from pygokit.metrics.quantiles import Quantiles
 
 __all__ = ["QUANTILES", "Counter", "Gauge", "Histogram", "Vars"]
@@ -145,12 +146,6 @@ def _quantile_name(name: str, q: float) -> str:
 
 _M = TypeVar("_M", "Counter", "Gauge", "Histogram")
 
-_Scope = MutableMapping[str, Any]
-_Message = MutableMapping[str, Any]
-_Receive = Callable[[], Awaitable[_Message]]
-_Send = Callable[[_Message], Awaitable[None]]
-_ASGIApp = Callable[[_Scope, _Receive, _Send], Awaitable[None]]
-
 
 class Vars:
     """A set of published metrics with unique names, served as JSON by `app`.
@@ -199,7 +194,7 @@ class Vars:
         values = {k: v if math.isfinite(v) else None for k, v in self.snapshot().items()}
         return json.dumps(values, indent=0, allow_nan=False).encode()
 
-    def app(self) -> _ASGIApp:
+    def app(self) -> ASGIApp:
         """An ASGI app that serves `to_json` at whatever path it is mounted.
 
         GET answers 200 with ``application/json``, HEAD the same headers without a
@@ -207,24 +202,17 @@ class Vars:
         be served on its own.
         """
 
-        async def app(scope: _Scope, receive: _Receive, send: _Send) -> None:
+        async def app(scope: Scope, receive: Receive, send: Send) -> None:
             if scope["type"] == "lifespan":
-                await _lifespan(receive, send)
+                await answer_lifespan(receive, send)
                 return
-            if scope["type"] != "http":
+            if scope["type"] != "http" or await refuse_unless_get(send, scope):
                 return
-            if scope["method"] in ("GET", "HEAD"):
-                status, content_type, body = 200, b"application/json; charset=utf-8", self.to_json()
-                headers = [(b"cache-control", b"no-store")]
-            else:
-                status, content_type = 405, b"text/plain; charset=utf-8"
-                body = b"method not allowed: use GET\n"
-                headers = [(b"allow", b"GET, HEAD")]
-            headers += [(b"content-type", content_type), (b"content-length", b"%d" % len(body))]
-            await send({"type": "http.response.start", "status": status, "headers": headers})
-            await send(
-                {"type": "http.response.body", "body": b"" if scope["method"] == "HEAD" else body}
-            )
+            headers = [
+                (b"cache-control", b"no-store"),
+                (b"content-type", b"application/json; charset=utf-8"),
+            ]
+            await respond(send, scope, 200, headers, self.to_json())
 
         return app
 
@@ -244,14 +232,3 @@ class Vars:
 
     def __repr__(self) -> str:
         return f"Vars({sorted(self._names)})"
-
-
-async def _lifespan(receive: _Receive, send: _Send) -> None:
-    """Acknowledge startup and shutdown: there is nothing to set up."""
-    while True:
-        message = await receive()
-        if message["type"] == "lifespan.startup":
-            await send({"type": "lifespan.startup.complete"})
-        elif message["type"] == "lifespan.shutdown":
-            await send({"type": "lifespan.shutdown.complete"})
-            return

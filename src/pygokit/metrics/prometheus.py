@@ -33,7 +33,7 @@ Example::
 from __future__ import annotations
 
 import gzip
-from collections.abc import Awaitable, Callable, MutableMapping, Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, ClassVar, Generic, Self, TypeVar, cast
 
 from pygokit._extras import missing_extra
@@ -46,6 +46,7 @@ try:
 except ImportError as exc:  # pragma: no cover  # tests/test_extras.py checks this branch
     raise missing_extra("pygokit.metrics.prometheus", "prometheus") from exc
 
+from pygokit._asgi import ASGIApp, Receive, Scope, Send, answer_lifespan, refuse_unless_get, respond
 from pygokit.errors import GoKitError
 from pygokit.metrics.labels import Labelled, LabelPairs
 
@@ -55,6 +56,7 @@ __all__ = [
     "Gauge",
     "Histogram",
     "LabelMismatch",
+    "PrometheusProvider",
     "Summary",
     "exponential_buckets",
     "linear_buckets",
@@ -325,14 +327,67 @@ def exponential_buckets(start: float, factor: float, count: int) -> tuple[float,
     return tuple(start * factor**i for i in range(count))
 
 
-_Scope = MutableMapping[str, Any]
-_Message = MutableMapping[str, Any]
-_Receive = Callable[[], Awaitable[_Message]]
-_Send = Callable[[_Message], Awaitable[None]]
-_ASGIApp = Callable[[_Scope, _Receive, _Send], Awaitable[None]]
+class PrometheusProvider:
+    """A `pygokit.metrics.provider.Provider` for Prometheus, with a registry of its own.
+
+    Histograms are Prometheus histograms with *buckets* (Go kit's provider made
+    summaries, which cannot be aggregated across instances). Serve `app` at
+    ``/metrics``.
+
+    Args:
+        registry: Where the metrics register; a new private registry by default.
+        namespace: Prefix for every metric name (``addsvc`` in ``addsvc_requests``).
+        subsystem: A second prefix, after the namespace.
+        buckets: Histogram bucket bounds.
+    """
+
+    def __init__(
+        self,
+        *,
+        registry: CollectorRegistry | None = None,
+        namespace: str = "",
+        subsystem: str = "",
+        buckets: Sequence[float] = DEFAULT_BUCKETS,
+    ) -> None:
+        self.registry = registry if registry is not None else CollectorRegistry()
+        self._names = {"namespace": namespace, "subsystem": subsystem}
+        self._buckets = tuple(buckets)
+
+    def counter(self, name: str, *, help: str = "", label_names: Sequence[str] = ()) -> Counter:
+        """Register the counter *name* with the given label names."""
+        return Counter(
+            name, help or name, label_names=label_names, registry=self.registry, **self._names
+        )
+
+    def gauge(self, name: str, *, help: str = "", label_names: Sequence[str] = ()) -> Gauge:
+        """Register the gauge *name* with the given label names."""
+        return Gauge(
+            name, help or name, label_names=label_names, registry=self.registry, **self._names
+        )
+
+    def histogram(self, name: str, *, help: str = "", label_names: Sequence[str] = ()) -> Histogram:
+        """Register the histogram *name* with the provider's buckets."""
+        return Histogram(
+            name,
+            help or name,
+            label_names=label_names,
+            registry=self.registry,
+            buckets=self._buckets,
+            **self._names,
+        )
+
+    def app(self) -> ASGIApp:
+        """The ASGI app that serves this provider's registry (`metrics_app`)."""
+        return metrics_app(self.registry)
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        return None
 
 
-def metrics_app(registry: CollectorRegistry) -> _ASGIApp:
+def metrics_app(registry: CollectorRegistry) -> ASGIApp:
     """An ASGI app that serves *registry* to Prometheus at whatever path it is mounted.
 
     GET answers 200 with the exposition, in the format the ``Accept`` header asks for
@@ -345,20 +400,11 @@ def metrics_app(registry: CollectorRegistry) -> _ASGIApp:
     thread would not help: building it holds the GIL).
     """
 
-    async def app(scope: _Scope, receive: _Receive, send: _Send) -> None:
+    async def app(scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
-            await _lifespan(receive, send)
+            await answer_lifespan(receive, send)
             return
-        if scope["type"] != "http":
-            return
-        if scope["method"] not in ("GET", "HEAD"):
-            body = b"method not allowed: use GET\n"
-            headers = [
-                (b"allow", b"GET, HEAD"),
-                (b"content-type", b"text/plain; charset=utf-8"),
-                (b"content-length", b"%d" % len(body)),
-            ]
-            await _respond(send, 405, headers, body)
+        if scope["type"] != "http" or await refuse_unless_get(send, scope):
             return
         request_headers: list[tuple[bytes, bytes]] = scope.get("headers", [])
         encoder, content_type = choose_encoder(_header(request_headers, b"accept"))
@@ -367,8 +413,7 @@ def metrics_app(registry: CollectorRegistry) -> _ASGIApp:
         if _accepts_gzip(_header(request_headers, b"accept-encoding")):
             body = gzip.compress(body, compresslevel=6)
             headers.append((b"content-encoding", b"gzip"))
-        headers.append((b"content-length", b"%d" % len(body)))
-        await _respond(send, 200, headers, b"" if scope["method"] == "HEAD" else body)
+        await respond(send, scope, 200, headers, body)
 
     return app
 
@@ -393,21 +438,3 @@ def _accepts_gzip(accept_encoding: str) -> bool:
                     return False
         return True
     return False
-
-
-async def _respond(
-    send: _Send, status: int, headers: list[tuple[bytes, bytes]], body: bytes
-) -> None:
-    await send({"type": "http.response.start", "status": status, "headers": headers})
-    await send({"type": "http.response.body", "body": body})
-
-
-async def _lifespan(receive: _Receive, send: _Send) -> None:
-    """Acknowledge startup and shutdown: there is nothing to set up."""
-    while True:
-        message = await receive()
-        if message["type"] == "lifespan.startup":
-            await send({"type": "lifespan.startup.complete"})
-        elif message["type"] == "lifespan.shutdown":
-            await send({"type": "lifespan.shutdown.complete"})
-            return

@@ -26,8 +26,9 @@ from typing import Protocol, Self, runtime_checkable
 
 from pygokit.log import NopLogger
 from pygokit.transport import ErrorHandler, LogErrorHandler
+from pygokit.util.conn import Manager
 
-__all__ = ["Emitter", "PushLoop", "Sender", "UDPSender", "pack_lines"]
+__all__ = ["Emitter", "PushLoop", "Sender", "TCPSender", "UDPSender", "pack_lines"]
 
 
 @runtime_checkable
@@ -206,3 +207,40 @@ class PushLoop:
             await self.flush()
         finally:
             await self._sender.aclose()
+
+
+class TCPSender:
+    """Writes each payload to a TCP stream kept open by a `pygokit.util.conn.Manager`.
+
+    While the manager has no connection, `send` raises
+    `pygokit.util.conn.ConnectionUnavailable` at once (the loop counts the payload
+    as dropped) and the manager reconnects in the background. The manager belongs
+    to whoever entered it, so `aclose` leaves it open: close the `PushLoop` first,
+    then the manager, and the last flush still goes out.
+
+    Args:
+        manager: The connection to write to.
+        max_payload: The most bytes to write in one `send`.
+
+    Example::
+
+        async with Manager(tcp("127.0.0.1", 2003)) as manager:
+            async with PushLoop(graphite, TCPSender(manager)):
+                ...
+    """
+
+    def __init__(self, manager: Manager, *, max_payload: int = 65536) -> None:
+        if max_payload < 1:
+            raise ValueError(f"max_payload must be at least 1 byte, got {max_payload}")
+        self.max_payload = max_payload
+        self._manager = manager
+
+    async def send(self, payload: bytes, /) -> None:
+        """Write *payload* and wait until the connection has taken it; raise if it cannot."""
+        await self._manager.write(payload)
+
+    async def aclose(self) -> None:
+        """Nothing to release: the manager is closed by its owner."""
+
+    def __repr__(self) -> str:
+        return f"TCPSender({self._manager.address})"
