@@ -170,3 +170,15 @@ def test_quantile_outside_zero_to_one_is_refused() -> None:
     """Asking for the 1.5 quantile is a ValueError naming the input."""
     with pytest.raises(ValueError, match=r"between 0 and 1, got 1\.5"):
         Quantiles().quantile(1.5)
+
+
+def test_labels_in_any_order_or_in_steps_reach_one_series() -> None:
+    """Binding a=1 then b=2, b=2 then a=1, or both at once gives the same metric."""
+    counter = generic.Counter("c")
+    at_once = counter.labels(a="1", b="2")
+
+    assert counter.labels(b="2", a="1") is at_once
+    assert counter.labels(a="1").labels(b="2") is at_once
+    assert counter.labels(b="2").labels(a="1") is at_once
+    assert at_once.labels() is at_once
+    assert at_once.label_pairs == (("a", "1"), ("b", "2"))

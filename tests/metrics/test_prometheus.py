@@ -183,7 +183,7 @@ def test_binding_an_undeclared_label_raises_at_once() -> None:
     with pytest.raises(LabelMismatch, match=r"'requests'.*code are not declared") as raised:
         counter.labels(method="sum", code="200")
     assert raised.value.metric == "requests"
-    assert raised.value.given == ("method", "code")
+    assert raised.value.given == ("code", "method")  # label pairs are kept sorted by name
     with pytest.raises(LabelMismatch, match="method are not declared"):
         Counter("plain", "Plain.", registry=registry).labels(method="sum")
 

@@ -1,9 +1,10 @@
 """Label binding shared by every backend: pairs, Go kit's With list, and the child cache.
 
-A metric's labels are an ordered tuple of ``(name, value)`` pairs. Binding more
-labels makes a child metric whose pairs are the parent's plus the new ones; a name
-bound again replaces its earlier value. Children are cached by the labels that
-made them, so binding the same labels twice costs one dictionary lookup.
+A metric's labels are a tuple of ``(name, value)`` pairs sorted by name. Binding
+more labels gives the metric for the parent's pairs plus the new ones; a name bound
+again replaces its earlier value. Every metric of one family (one root and all it
+was bound to) is kept by its pairs, so the same labels in any order are the same
+series, and repeating a binding costs one dictionary lookup.
 """
 
 from __future__ import annotations
@@ -47,23 +48,36 @@ class Labelled:
     label pairs; this class works out the pairs and keeps each child it made.
     """
 
-    __slots__ = ("_children", "_label_pairs")
+    __slots__ = ("_children", "_label_pairs", "_series")
 
     def __init__(self, label_pairs: LabelPairs = ()) -> None:
         self._label_pairs = label_pairs
         self._children: dict[LabelPairs, Self] = {}
+        # Every metric bound from the same root, by its label pairs sorted by name: shared
+        # by the whole family, so labels bound in any order or in steps reach one series.
+        self._series: dict[LabelPairs, Self] = {}
 
     @property
     def label_pairs(self) -> LabelPairs:
-        """The label names and values bound to this metric, in binding order."""
+        """The label names and values bound to this metric, sorted by name."""
         return self._label_pairs
 
     def labels(self, **label_values: str) -> Self:
-        """Return this metric bound to *label_values* as well; cached per label set."""
+        """Return this metric bound to *label_values* as well.
+
+        The same labels, in any order and however they were bound in steps, give the
+        same metric; repeating a call costs one dictionary lookup.
+        """
         key = tuple(label_values.items())
         child = self._children.get(key)
         if child is None:
-            child = self._children[key] = self._bind(merge(self._label_pairs, key))
+            pairs = tuple(sorted(merge(self._label_pairs, key)))
+            child = self if pairs == self._label_pairs else self._series.get(pairs)
+            if child is None:
+                child = self._bind(pairs)
+                child._series = self._series
+                self._series[pairs] = child
+            self._children[key] = child
         return child
 
     def with_(self, *label_values: str) -> Self:
