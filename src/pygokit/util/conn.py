@@ -12,10 +12,11 @@ an error with `Manager.put`, or the receiver closes the connection. The last one
 Go kit does not watch for, so there the first write after a receiver restart is
 lost; here the connection is replaced as soon as the receiver hangs up.
 
-Failed dials back off exponentially with jitter, as in Go kit: the first wait is
-*initial_backoff* times a factor drawn from [0.5, 1.5), and each further wait is
-`exponential` of the one before (twice as long, times a fresh factor), at most
-*max_backoff*. A connection that stays up for *initial_backoff* seconds or more
+Failed dials back off exponentially with jitter, as in Go kit: the n-th wait is
+*initial_backoff* times 2^(n-1), at most *max_backoff*, times a factor drawn from
+[0.5, 1.5) and capped again (a `pygokit.retry.backoff.Exponential`; Go kit compounds
+the factors from one wait to the next, which only makes the spread wider). A
+connection that stays up for *initial_backoff* seconds or more
 resets the backoff, and when it later breaks the manager dials again at once. One
 that breaks sooner counts as a failed attempt, so a receiver that accepts and hangs
 up straight away is not dialled in a hot loop (Go kit would).
@@ -40,9 +41,10 @@ from typing import Self, TypeAlias
 from pygokit.clock import Clock, Sleep
 from pygokit.errors import GoKitError
 from pygokit.log import NopLogger
+from pygokit.retry.backoff import Exponential
 from pygokit.transport import ErrorHandler, LogErrorHandler
 
-__all__ = ["ConnectionUnavailable", "Dial", "Manager", "exponential", "tcp"]
+__all__ = ["ConnectionUnavailable", "Dial", "Manager", "tcp"]
 
 Dial: TypeAlias = Callable[[], Awaitable[tuple[asyncio.StreamReader, asyncio.StreamWriter]]]
 """Opens a connection, as `asyncio.open_connection` does, or raises."""
@@ -69,19 +71,6 @@ class ConnectionUnavailable(GoKitError):
             what = f"no connection to {address} ({reason})"
             todo = f"next attempt in {retry_in:.1f}s" if retry_in > 0 else "reconnecting now"
         super().__init__(f"{what}; {todo}; the data was not written")
-
-
-def exponential(
-    delay: float, *, maximum: float = 60.0, rng: Callable[[], float] = random.random
-) -> float:
-    """Go kit's ``Exponential``: twice *delay*, times a jitter factor in [0.5, 1.5), capped.
-
-    Args:
-        delay: The previous wait, in seconds.
-        maximum: The longest wait to return.
-        rng: Returns a float in [0, 1); `random.random` unless a test fixes it.
-    """
-    return min(2.0 * delay * (0.5 + rng()), maximum)
 
 
 class _TCPDial:
@@ -164,7 +153,6 @@ class Manager:
         self._max_backoff = max_backoff
         self._clock = clock
         self._sleep = sleep
-        self._rng = rng
         self._write_timeout = write_timeout
         self._error_handler = error_handler or LogErrorHandler(NopLogger())
         self.address = name or repr(dial)
@@ -174,7 +162,10 @@ class Manager:
         self._reader: asyncio.StreamReader | None = None
         self._writer: asyncio.StreamWriter | None = None
         self._opened_at = 0.0
-        self._backoff: float | None = None  # the last wait; None after a good connection
+        self._backoff = Exponential(
+            initial=initial_backoff, multiplier=2.0, maximum=max_backoff, jitter=0.5, rng=rng
+        )
+        self._failures = 0  # failed dials in a row; 0 after a good connection
         self._redial_now = False  # a good connection broke: dial again without waiting
         self._retry_at: float | None = None  # when the next dial is due, while waiting
         self._last_error: Exception | None = None
@@ -261,7 +252,7 @@ class Manager:
         self._up.clear()
         writer.transport.abort()  # ends the task's read with EOF
         if self._clock() - self._opened_at >= self._initial_backoff:
-            self._backoff = None  # it was a good connection: start over, dial now
+            self._failures = 0  # it was a good connection: start over, dial now
             self._redial_now = True
         else:  # it died young: back off as after a failed dial
             self._schedule()
@@ -284,11 +275,8 @@ class Manager:
 
     def _schedule(self) -> None:
         """Set when to dial next after a failure: later after each one."""
-        if self._backoff is None:
-            delay = min(self._initial_backoff * (0.5 + self._rng()), self._max_backoff)
-        else:
-            delay = exponential(self._backoff, maximum=self._max_backoff, rng=self._rng)
-        self._backoff = delay
+        self._failures += 1
+        delay = min(self._backoff.delay(self._failures), self._max_backoff)
         self._retry_at = self._clock() + delay
 
     async def _hold(self, reader: asyncio.StreamReader) -> Exception | None:
