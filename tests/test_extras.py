@@ -21,6 +21,7 @@ BACKENDS: dict[str, str] = {
     "pygokit.metrics.influx_http": "influx",
     "pygokit.metrics.otel": "otel",
     "pygokit.metrics.prometheus": "prometheus",
+    "pygokit.ratelimit.redis": "redis",
 }
 
 # Imports every pygokit module while any non-stdlib import is refused, then reports
