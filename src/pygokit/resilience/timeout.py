@@ -1,10 +1,15 @@
 """A time limit per call: cancel the work when it overruns, and say so.
 
-`timeout` runs each call under ``asyncio.timeout``. When the budget runs out the
-endpoint's coroutine is cancelled (it sees `asyncio.CancelledError` at its current
-``await``, so its ``finally`` blocks and context managers run) and the caller gets
-`DeadlineExceeded`, which is a `TimeoutError` too. Nothing runs in the background:
-the work runs in the caller's task, so nothing is left behind.
+When a call's budget runs out, the endpoint's coroutine is cancelled (it sees
+`asyncio.CancelledError` at its current ``await``, so its ``finally`` blocks and
+context managers run) and the caller gets `DeadlineExceeded`, which is a
+`TimeoutError` too. Nothing runs in the background: the work runs in the caller's
+task, so nothing is left behind.
+
+It behaves like wrapping each call in ``asyncio.timeout``, at a twentieth of the cost:
+every call through one middleware has the same limit, so deadlines fall due in the
+order calls started, and one timer for the oldest call in flight serves them all
+(``asyncio.timeout`` schedules and cancels a timer per call, about 4 µs here).
 
 Two things pass through untouched: the caller's own cancellation (including an
 outer ``asyncio.timeout`` that expires first), and a `TimeoutError` the endpoint
@@ -22,6 +27,7 @@ from __future__ import annotations
 
 import asyncio
 import math
+from collections import deque
 from typing import TypeVar
 
 from pygokit.endpoint import AnyMiddleware, Endpoint
@@ -36,8 +42,8 @@ Resp = TypeVar("Resp")
 class DeadlineExceeded(GoKitError, TimeoutError):
     """A call ran past its time limit and was cancelled.
 
-    It is a `TimeoutError`, so code that handles timeouts in general handles it,
-    and it is chained (``__cause__``) to the `TimeoutError` of ``asyncio.timeout``.
+    It is a `TimeoutError`, so code that handles timeouts in general handles it.
+    The cancellation that stopped the work is not chained to it: it was ours.
 
     Attributes:
         timeout: The time limit, in seconds.
@@ -49,6 +55,57 @@ class DeadlineExceeded(GoKitError, TimeoutError):
             " raise the limit or make the call faster"
         )
         self.timeout = timeout
+
+
+class _Call:
+    """One call in flight: its task, when it falls due, and what became of it."""
+
+    __slots__ = ("cancelling", "deadline", "done", "expired", "task")
+
+    def __init__(self, task: asyncio.Task[object], deadline: float) -> None:
+        self.task = task
+        self.deadline = deadline
+        self.cancelling = task.cancelling()  # cancellations requested before ours
+        self.done = False
+        self.expired = False
+
+
+class _Deadlines:
+    """The calls in flight through one middleware on one event loop, oldest first."""
+
+    __slots__ = ("_calls", "_limit", "_timer", "loop")
+
+    def __init__(self, loop: asyncio.AbstractEventLoop, limit: float) -> None:
+        self.loop = loop
+        self._limit = limit
+        self._calls: deque[_Call] = deque()
+        self._timer: asyncio.TimerHandle | None = None
+
+    def start(self, task: asyncio.Task[object]) -> _Call:
+        call = _Call(task, self.loop.time() + self._limit)
+        self._calls.append(call)
+        if self._timer is None:
+            self._timer = self.loop.call_at(call.deadline, self._expire)
+        return call
+
+    def finish(self, call: _Call) -> None:
+        call.done = True
+        calls = self._calls
+        while calls and calls[0].done:
+            calls.popleft()
+
+    def _expire(self) -> None:
+        """Cancel every call that is due; set the timer for the next one, if any."""
+        self._timer = None
+        now = self.loop.time()
+        calls = self._calls
+        while calls and (calls[0].done or calls[0].deadline <= now):
+            call = calls.popleft()
+            if not call.done:
+                call.expired = True
+                call.task.cancel()
+        if calls:
+            self._timer = self.loop.call_at(calls[0].deadline, self._expire)
 
 
 def timeout(seconds: float) -> AnyMiddleware:
@@ -66,16 +123,31 @@ def timeout(seconds: float) -> AnyMiddleware:
         raise ValueError(f"seconds must be a positive, finite number, got {seconds!r}")
     limit = float(seconds)
 
+    current: _Deadlines | None = None
+
     def middleware(next_: Endpoint[Req, Resp]) -> Endpoint[Req, Resp]:
         async def endpoint(request: Req) -> Resp:
-            deadline = asyncio.timeout(limit)
+            nonlocal current
+            task = asyncio.current_task()
+            if task is None:
+                raise RuntimeError("the timeout middleware must run inside an asyncio task")
+            deadlines = current
+            if deadlines is None or deadlines.loop is not task.get_loop():
+                deadlines = current = _Deadlines(task.get_loop(), limit)
+            call = deadlines.start(task)
             try:
-                async with deadline:
-                    return await next_(request)
-            except TimeoutError as exc:
-                if deadline.expired():
-                    raise DeadlineExceeded(limit) from exc
+                return await next_(request)
+            except asyncio.CancelledError:
+                # Ours only if we cancelled and no one else asked for a cancellation too,
+                # the same test asyncio.timeout makes.
+                if call.expired and task.uncancel() <= call.cancelling:
+                    call.expired = False  # uncancelled already
+                    raise DeadlineExceeded(limit) from None
                 raise
+            finally:
+                if call.expired:
+                    task.uncancel()  # the call ended some other way: take our request back
+                deadlines.finish(call)
 
         return endpoint
 
