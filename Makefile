@@ -23,10 +23,11 @@ lint: $(VENV)/.installed-all
 	$(BIN)/ruff format --check src tests examples bench
 	$(BIN)/mypy src tests examples bench
 
-## bench: run every benchmark and write bench/RESULTS.md
+## bench: run every benchmark and write bench/RESULTS.md (with a real Redis for the limiter)
 bench: $(VENV)/.installed-all
 	@command -v wrk >/dev/null || scripts/apt-install wrk
-	$(BIN)/python -m bench
+	scripts/test-services install
+	PYGOKIT_VENV=$(VENV) scripts/test-services run -- $(BIN)/python -m bench
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .hypothesis .coverage

@@ -13,7 +13,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from bench import http_chain, logs, metrics, middleware
+from bench import http_chain, logs, metrics, middleware, resilience
 from bench.report import Table, machine_facts, render
 
 RESULTS = Path(__file__).with_name("RESULTS.md")
@@ -22,6 +22,7 @@ AREAS: tuple[tuple[str, Callable[[], Table]], ...] = (
     ("endpoint middleware overhead", middleware.run),
     ("logging", logs.run),
     ("metrics", metrics.run),
+    ("resilience middleware", resilience.run),
     ("HTTP endpoint chain on uvicorn", http_chain.run),
 )
 

@@ -18,7 +18,6 @@ Example::
 
 from __future__ import annotations
 
-import asyncio
 import math
 import time
 from collections.abc import Awaitable, Callable
@@ -31,6 +30,8 @@ from pygokit.circuitbreaker.common import CircuitOpen, StateListener, always_fai
 from pygokit.clock import Clock
 from pygokit.endpoint import AnyMiddleware, Endpoint
 from pygokit.errors import GoKitError
+from pygokit.resilience.timeout import DeadlineExceeded
+from pygokit.resilience.timeout import timeout as time_limit
 
 __all__ = [
     "CallTimedOut",
@@ -252,12 +253,12 @@ def hystrix(
     """Run each call as a Hystrix command: breaker, concurrency limit, timeout, fallback.
 
     A call the breaker refuses raises `CircuitOpen` (or `TooManyRequests`) or
-    `ConcurrencyLimitReached`. An admitted call runs under ``asyncio.timeout(timeout)``
-    (the event loop's clock): past it, the call is cancelled (the endpoint sees
-    `asyncio.CancelledError`), counted as a failure and raises `CallTimedOut`, chained
-    from the `TimeoutError`. An exception the endpoint raises is reported to the breaker
-    and re-raised as it is. Cancellation of the caller is never counted and frees the
-    call's slots.
+    `ConcurrencyLimitReached`. An admitted call runs under the breaker's time limit
+    (`pygokit.resilience.timeout`, on the event loop's clock): past it, the call is
+    cancelled (the endpoint sees `asyncio.CancelledError`), counted as a failure and
+    raises `CallTimedOut`, chained from the `DeadlineExceeded`. An exception the
+    endpoint raises is reported to the breaker and re-raised as it is. Cancellation of
+    the caller is never counted and frees the call's slots.
 
     With a *fallback*, the refusals, the timeouts and every exception that counts as a
     failure are passed to ``await fallback(error)`` instead of being raised, and what
@@ -278,6 +279,8 @@ def hystrix(
     name = breaker.name
 
     def middleware(next_: Endpoint[Req, Resp]) -> Endpoint[Req, Resp]:
+        limited = next_ if timeout is None else time_limit(timeout)(next_)
+
         async def endpoint(request: Req) -> Resp:
             try:
                 ticket = allow()
@@ -286,17 +289,10 @@ def hystrix(
                     raise
                 return cast("Resp", await fallback(refused))
             try:
-                if timeout is None:
-                    response = await next_(request)
-                else:
-                    deadline = asyncio.timeout(timeout)
-                    try:
-                        async with deadline:
-                            response = await next_(request)
-                    except TimeoutError as exc:
-                        if not deadline.expired():
-                            raise  # the endpoint's own TimeoutError
-                        raise CallTimedOut(name, timeout) from exc
+                try:
+                    response = await limited(request)
+                except DeadlineExceeded as exc:
+                    raise CallTimedOut(name, exc.timeout) from exc
             except Exception as exc:
                 on_error(ticket, exc)
                 if fallback is None or not is_failure(exc):
