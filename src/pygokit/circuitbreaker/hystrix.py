@@ -23,7 +23,7 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Any, Protocol, TypeVar, cast, overload
 
-from pygokit.circuitbreaker._base import at_least_one, percentage, positive
+from pygokit.circuitbreaker._base import CLOSED, OPEN, at_least_one, percentage, positive
 from pygokit.circuitbreaker._trial import SingleTrialBreaker
 from pygokit.circuitbreaker._window import TimeWindow
 from pygokit.circuitbreaker.common import CircuitOpen, StateListener, always_failure
@@ -209,6 +209,15 @@ class HystrixBreaker(SingleTrialBreaker):
     def on_success(self, ticket: int) -> None:
         """Count a success for the call admitted with *ticket*, unless it is stale."""
         self._in_flight -= 1
+        if self._state is CLOSED and ticket == self._generation:
+            # The common case, inlined: nothing time-based can leave CLOSED.
+            now = self._clock()
+            self._count_success()
+            window = self._window
+            window.record(now, False, False)
+            if self._should_trip(False):
+                self._set_state(OPEN, now)
+            return
         super().on_success(ticket)
 
     def on_error(self, ticket: int, error: Exception) -> None:

@@ -71,41 +71,37 @@ class _Call:
 
 
 class _Deadlines:
-    """The calls in flight through one middleware on one event loop, oldest first."""
+    """The calls in flight through one middleware on one event loop, oldest first.
 
-    __slots__ = ("_calls", "_limit", "_timer", "loop")
+    The middleware appends a call when it starts and marks it done when it ends (then
+    drops the done calls at the front); the timer, set for the oldest call, cancels
+    what is due and sets itself for the next. Appending and marking are inlined in the
+    middleware: they run on every call.
+    """
 
-    def __init__(self, loop: asyncio.AbstractEventLoop, limit: float) -> None:
+    __slots__ = ("calls", "loop", "timer")
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
         self.loop = loop
-        self._limit = limit
-        self._calls: deque[_Call] = deque()
-        self._timer: asyncio.TimerHandle | None = None
+        self.calls: deque[_Call] = deque()
+        self.timer: asyncio.TimerHandle | None = None
 
-    def start(self, task: asyncio.Task[object]) -> _Call:
-        call = _Call(task, self.loop.time() + self._limit)
-        self._calls.append(call)
-        if self._timer is None:
-            self._timer = self.loop.call_at(call.deadline, self._expire)
-        return call
-
-    def finish(self, call: _Call) -> None:
-        call.done = True
-        calls = self._calls
-        while calls and calls[0].done:
-            calls.popleft()
+    def arm(self, deadline: float) -> None:
+        """Set the timer for *deadline*."""
+        self.timer = self.loop.call_at(deadline, self._expire)
 
     def _expire(self) -> None:
         """Cancel every call that is due; set the timer for the next one, if any."""
-        self._timer = None
+        self.timer = None
         now = self.loop.time()
-        calls = self._calls
+        calls = self.calls
         while calls and (calls[0].done or calls[0].deadline <= now):
             call = calls.popleft()
             if not call.done:
                 call.expired = True
                 call.task.cancel()
         if calls:
-            self._timer = self.loop.call_at(calls[0].deadline, self._expire)
+            self.arm(calls[0].deadline)
 
 
 def timeout(seconds: float) -> AnyMiddleware:
@@ -133,8 +129,12 @@ def timeout(seconds: float) -> AnyMiddleware:
                 raise RuntimeError("the timeout middleware must run inside an asyncio task")
             deadlines = current
             if deadlines is None or deadlines.loop is not task.get_loop():
-                deadlines = current = _Deadlines(task.get_loop(), limit)
-            call = deadlines.start(task)
+                deadlines = current = _Deadlines(task.get_loop())
+            call = _Call(task, deadlines.loop.time() + limit)
+            calls = deadlines.calls
+            calls.append(call)
+            if deadlines.timer is None:
+                deadlines.arm(call.deadline)
             try:
                 return await next_(request)
             except asyncio.CancelledError:
@@ -147,7 +147,9 @@ def timeout(seconds: float) -> AnyMiddleware:
             finally:
                 if call.expired:
                     task.uncancel()  # the call ended some other way: take our request back
-                deadlines.finish(call)
+                call.done = True
+                while calls and calls[0].done:
+                    calls.popleft()
 
         return endpoint
 
