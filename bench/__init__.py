@@ -7,8 +7,14 @@ under test, and reports the ratio between them.
 Areas:
 
 * `bench.middleware`: the per-call cost of pygokit middleware layers, in-process.
-* `bench.http_chain`: the same chain inside a raw ASGI app served by uvicorn and
+* `bench.logs`: pygokit.log against structlog and stdlib logging.
+* `bench.metrics`: one metric update per backend, against prometheus_client.
+* `bench.resilience`: the happy-path cost of each resilience middleware, and Redis.
+* `bench.http_chain`: an endpoint chain inside a raw ASGI app served by uvicorn and
   loaded by wrk, against the raw app without it.
+* `bench.http_frameworks`: pygokit's HTTP server against raw ASGI, Starlette, FastAPI
+  and Go kit 0.10 (built offline from Debian's packages), bare and with a chain.
+* `bench.client`: pygokit's HTTP client against aiohttp used directly.
 
 Benchmarks are not tests: nothing here asserts; misses are marked in the report.
 """

@@ -22,6 +22,9 @@ BACKENDS: dict[str, str] = {
     "pygokit.metrics.otel": "otel",
     "pygokit.metrics.prometheus": "prometheus",
     "pygokit.ratelimit.redis": "redis",
+    "pygokit.transport.http.client": "http",
+    "pygokit.transport.http.client_codec": "http",
+    "pygokit.transport.http.jsonrpc.client": "http",
 }
 
 # Imports every pygokit module while any non-stdlib import is refused, then reports
