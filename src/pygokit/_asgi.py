@@ -1,8 +1,8 @@
-"""The few ASGI pieces pygokit's small built-in HTTP apps share (metrics exposition).
+"""The few ASGI pieces pygokit's HTTP apps share (metrics exposition, the HTTP transport).
 
 ASGI is a calling convention, so no framework is needed: these are its types, a
-helper that sends a complete response, and an answer to the lifespan protocol for
-apps that have nothing to set up.
+helper that sends a complete response, an answer to the lifespan protocol for
+apps that have nothing to set up, and a refusal for WebSocket connections.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ __all__ = [
     "Send",
     "answer_lifespan",
     "refuse_unless_get",
+    "reject_websocket",
     "respond",
 ]
 
@@ -61,3 +62,10 @@ async def answer_lifespan(receive: Receive, send: Send) -> None:
         elif message["type"] == "lifespan.shutdown":
             await send({"type": "lifespan.shutdown.complete"})
             return
+
+
+async def reject_websocket(receive: Receive, send: Send) -> None:
+    """Refuse a WebSocket connection; the ASGI server answers the handshake with 403."""
+    message = await receive()
+    if message["type"] == "websocket.connect":
+        await send({"type": "websocket.close", "code": 1008})
