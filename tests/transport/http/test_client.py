@@ -816,15 +816,15 @@ async def test_json_decoder_builds_nested_typed_values(
         (b"{}", SumResponse, "v", "required but missing"),
         (b"[]", SumResponse, "", "expected object, got array"),
         (b'{"items":[{"name":"p"}]}', Basket, "items[0].price", "required but missing"),
-        (b'{"items":[],"kind":"c"}', Basket, "kind", "expected one of ['a', 'b'], got string"),
-        (b'{"items":[],"color":"blue"}', Basket, "color", "expected one of ['red'], got string"),
+        (b'{"items":[],"kind":"c"}', Basket, "kind", 'expected one of "a", "b", got string'),
+        (b'{"items":[],"color":"blue"}', Basket, "color", 'expected one of "red", got string'),
         (b'{"items":[],"pair":[1]}', Basket, "pair", "expected array of 2, got array"),
         (b'{"items":[],"owner":1}', Basket, "owner", "expected string or null, got integer"),
-        (b'{"items":[],"color":[]}', Basket, "color", "expected one of ['red'], got array"),
+        (b'{"items":[],"color":[]}', Basket, "color", 'expected one of "red", got array'),
         (b'{"items":[],"extra":[]}', Basket, "extra", "expected object, got array"),
         (b'{"items":{}}', Basket, "items", "expected array, got object"),
         (b'{"value":1,"children":[{"value":"x"}]}', Tree, "children[0].value", "expected integer"),
-        (b'{"n":-1}', Positive, "", "rejected by Positive: n must be positive"),
+        (b'{"n":-1}', Positive, "", "rejected by Positive's checks"),
         (b'{"v":"x"}', dict[str, float], "v", "expected number, got string"),
     ],
 )
@@ -916,7 +916,7 @@ async def test_bodies_within_max_bytes_are_read_whole(
 
 def test_json_decoder_refuses_types_it_cannot_read() -> None:
     """A type without a JSON reading is a TypeError when the decoder is built."""
-    with pytest.raises(TypeError, match="cannot read"):
+    with pytest.raises(TypeError, match="cannot derive a decoder"):
         json_response_decoder(set)
 
 

@@ -196,6 +196,7 @@ def _record(
     dataclass: bool,
     positional: bool = False,
 ) -> Convert:
+    ignore_unknown = _IGNORE_UNKNOWN in memo
     """A converter for a JSON object with known fields (a dataclass or a TypedDict).
 
     The common case, every field present, checks each field once and calls the
@@ -213,7 +214,7 @@ def _record(
 
     def some_fields(value: dict[str, Any]) -> Any:
         for name in value:
-            if name not in names:
+            if name not in names and not ignore_unknown:
                 raise _at(Invalid(f"not a field of {title}"), _key(name))
         for name in sorted(required - value.keys()):
             raise _at(Invalid("required but missing"), name)
@@ -284,9 +285,20 @@ def _describe(hint: Any) -> str:
     return _JSON_NAMES.get(hint) or str(getattr(hint, "__name__", "value"))
 
 
-def converter(hint: Any, memo: dict[Any, Convert] | None = None) -> Convert:
-    """Build the converter for *hint*; raise ``TypeError`` for a type it cannot read."""
-    memo = {} if memo is None else memo
+_IGNORE_UNKNOWN = object()
+"""Marks a memo whose records skip unknown fields instead of refusing them."""
+
+
+def converter(
+    hint: Any, memo: dict[Any, Convert] | None = None, *, ignore_unknown: bool = False
+) -> Convert:
+    """Build the converter for *hint*; raise ``TypeError`` for a type it cannot read.
+
+    Records refuse fields their type does not declare, as a server must; with
+    *ignore_unknown* they skip them, as a client reading a newer server's answer should.
+    """
+    if memo is None:
+        memo = {_IGNORE_UNKNOWN: _any} if ignore_unknown else {}
     if hint in memo:
         return memo[hint]
     if hint in _LEAVES:

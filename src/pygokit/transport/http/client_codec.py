@@ -33,26 +33,16 @@ import dataclasses
 import datetime
 import enum
 import json
-import types
 import uuid
 import xml.etree.ElementTree as ET
 from collections.abc import Callable, Mapping, Sequence
 from typing import (
-    Annotated,
     Any,
-    Literal,
-    NotRequired,
-    Required,
-    TypeAlias,
     TypeVar,
-    Union,
-    get_args,
-    get_origin,
-    get_type_hints,
-    is_typeddict,
 )
 
 from pygokit.errors import GoKitError
+from pygokit.transport.http._typed import Invalid, converter
 from pygokit.transport.http.client import ClientRequest, ClientResponse, DecodeResponse
 
 __all__ = [
@@ -226,7 +216,7 @@ def json_response_decoder(
 
         decode = json_response_decoder(list[Profile])
     """
-    convert = _converter(type_, {})
+    convert = converter(type_, ignore_unknown=True)
 
     async def decode(response: ClientResponse) -> T:
         await check_status(response)
@@ -241,12 +231,12 @@ def json_response_decoder(
             ) from exc
         try:
             result: T = convert(document)
-        except _Mismatch as exc:
+        except Invalid as exc:
             path = _path(exc.path)
             where = f"field {path!r}" if path else "the body"
             raise InvalidResponse(
                 f"the response to {response.description} does not fit "
-                f"{_name(type_)}: {where}: {exc.problem}",
+                f"{getattr(type_, '__name__', str(type_))}: {where}: {exc.problem}",
                 path=path,
                 problem=exc.problem,
             ) from exc.__cause__
@@ -255,208 +245,9 @@ def json_response_decoder(
     return decode
 
 
-# --- converters from JSON documents to typed values --------------------------------------
-
-_Convert: TypeAlias = Callable[[Any], Any]
-
-_JSON_NAMES: dict[type, str] = {
-    dict: "object",
-    list: "array",
-    str: "string",
-    int: "integer",
-    float: "number",
-    bool: "boolean",
-    type(None): "null",
-}
-
-
-class _Mismatch(Exception):
-    def __init__(self, problem: str) -> None:
-        super().__init__(problem)
-        self.problem = problem
-        self.path: list[str | int] = []
-
-
 def _path(steps: Sequence[str | int]) -> str:
-    where = ""
+    """``items[2].name`` for the steps ``["items", 2, "name"]``."""
+    path = ""
     for step in steps:
-        where += f"[{step}]" if isinstance(step, int) else f".{step}" if where else step
-    return where
-
-
-def _name(hint: Any) -> str:
-    return _JSON_NAMES.get(hint) or str(getattr(hint, "__name__", hint))
-
-
-def _mismatch(expected: str, value: object) -> _Mismatch:
-    return _Mismatch(f"expected {expected}, got {_JSON_NAMES.get(type(value), 'value')}")
-
-
-def _step(convert: _Convert, value: Any, step: str | int) -> Any:
-    try:
-        return convert(value)
-    except _Mismatch as exc:
-        exc.path.insert(0, step)
-        raise
-
-
-def _exact(kind: type) -> _Convert:
-    def convert(value: Any) -> Any:
-        if type(value) is kind:
-            return value
-        raise _mismatch(_JSON_NAMES[kind], value)
-
-    return convert
-
-
-def _number(value: Any) -> float:
-    if type(value) is float or type(value) is int:
-        return float(value)
-    raise _mismatch("number", value)
-
-
-def _any(value: Any) -> Any:
-    return value
-
-
-def _list(item: _Convert, build: Callable[[list[Any]], Any] = list) -> _Convert:
-    def convert(value: Any) -> Any:
-        if type(value) is not list:
-            raise _mismatch("array", value)
-        return build([_step(item, v, i) for i, v in enumerate(value)])
-
-    return convert
-
-
-def _tuple(items: Sequence[_Convert]) -> _Convert:
-    def convert(value: Any) -> tuple[Any, ...]:
-        if type(value) is not list or len(value) != len(items):
-            raise _mismatch(f"array of {len(items)}", value)
-        return tuple(_step(c, v, i) for i, (c, v) in enumerate(zip(items, value, strict=True)))
-
-    return convert
-
-
-def _dict(item: _Convert) -> _Convert:
-    def convert(value: Any) -> dict[str, Any]:
-        if type(value) is not dict:
-            raise _mismatch("object", value)
-        return {k: _step(item, v, k) for k, v in value.items()}
-
-    return convert
-
-
-def _union(options: Sequence[_Convert], expected: str) -> _Convert:
-    def convert(value: Any) -> Any:
-        for option in options:
-            try:
-                return option(value)
-            except _Mismatch:
-                continue
-        raise _mismatch(expected, value)
-
-    return convert
-
-
-def _choice(members: Mapping[tuple[type, object], object], expected: str) -> _Convert:
-    def convert(value: Any) -> Any:
-        try:
-            return members[type(value), value]
-        except (KeyError, TypeError):  # TypeError: an unhashable value (array, object)
-            raise _mismatch(expected, value) from None
-
-    return convert
-
-
-def _record(
-    kind: Any, hints: Mapping[str, Any], required: frozenset[str], memo: dict[Any, _Convert]
-) -> _Convert:
-    """A JSON object with known fields; fields it does not know are ignored."""
-    spec: list[tuple[str, _Convert]] = []
-    build: Callable[..., Any] = dict if is_typeddict(kind) else kind
-
-    def convert(value: Any) -> Any:
-        if type(value) is not dict:
-            raise _mismatch("object", value)
-        arguments = {}
-        for name, convert_field in spec:
-            if name in value:
-                arguments[name] = _step(convert_field, value[name], name)
-            elif name in required:
-                missing = _Mismatch("required but missing")
-                missing.path.append(name)
-                raise missing
-        try:
-            return build(**arguments)
-        except (TypeError, ValueError) as exc:  # the type's own checks (__post_init__)
-            raise _Mismatch(f"rejected by {kind.__name__}: {exc}") from exc
-
-    memo[kind] = convert  # before the fields, so a recursive type finds itself
-    spec.extend((name, _converter(hint, memo)) for name, hint in hints.items())
-    return convert
-
-
-def _dataclass(kind: type, memo: dict[Any, _Convert]) -> _Convert:
-    hints = get_type_hints(kind)
-    fields = [f for f in dataclasses.fields(kind) if f.init]
-    required = frozenset(
-        f.name
-        for f in fields
-        if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING
-    )
-    return _record(kind, {f.name: hints[f.name] for f in fields}, required, memo)
-
-
-def _typeddict(kind: Any, memo: dict[Any, _Convert]) -> _Convert:
-    # Under ``from __future__ import annotations`` Python 3.11 cannot see Required and
-    # NotRequired when it builds __required_keys__, so read them from the hints here.
-    required = set(kind.__required_keys__)
-    hints = {}
-    for name, hint in get_type_hints(kind, include_extras=True).items():
-        while (origin := get_origin(hint)) in (Required, NotRequired, Annotated):
-            if origin is Required:
-                required.add(name)
-            elif origin is NotRequired:
-                required.discard(name)
-            hint = get_args(hint)[0]
-        hints[name] = hint
-    return _record(kind, hints, frozenset(required), memo)
-
-
-def _converter(hint: Any, memo: dict[Any, _Convert]) -> _Convert:
-    """The converter for *hint*; ``TypeError`` for a type it cannot read."""
-    if hint in memo:
-        return memo[hint]
-    if hint in (int, str, bool):
-        return _exact(hint)
-    if hint is float:
-        return _number
-    if hint is Any or hint is object:
-        return _any
-    if hint is None or hint is type(None):
-        return _exact(type(None))
-    origin, args = get_origin(hint), get_args(hint)
-    if hint is list or origin in (list, Sequence):
-        return _list(_converter(args[0], memo) if args else _any)
-    if hint is dict or origin in (dict, Mapping):
-        return _dict(_converter(args[1], memo) if args else _any)
-    if origin is tuple:
-        if len(args) == 2 and args[1] is Ellipsis:
-            return _list(_converter(args[0], memo), tuple)
-        return _tuple([_converter(arg, memo) for arg in args])
-    if origin is Union or origin is types.UnionType:
-        expected = " or ".join(_name(arg) for arg in args)
-        return _union([_converter(arg, memo) for arg in args], expected)
-    if origin is Literal:
-        return _choice({(type(a), a): a for a in args}, f"one of {list(args)!r}")
-    if isinstance(hint, type) and issubclass(hint, enum.Enum):
-        values = [m.value for m in hint]
-        return _choice({(type(m.value), m.value): m for m in hint}, f"one of {values!r}")
-    if isinstance(hint, type) and dataclasses.is_dataclass(hint):
-        return _dataclass(hint, memo)
-    if is_typeddict(hint):
-        return _typeddict(hint, memo)
-    raise TypeError(
-        f"json_response_decoder cannot read {hint!r}; it reads dataclasses, TypedDicts, list, "
-        "dict, tuple, unions, Literal, enums and JSON scalars; write a decoder instead"
-    )
+        path += f"[{step}]" if isinstance(step, int) else f".{step}" if path else step
+    return path
