@@ -25,6 +25,7 @@ BACKENDS: dict[str, str] = {
     "pygokit.transport.http.client": "http",
     "pygokit.transport.http.client_codec": "http",
     "pygokit.transport.http.jsonrpc.client": "http",
+    "pygokit.transport.http.proto": "grpc",
 }
 
 # Imports every pygokit module while any non-stdlib import is refused, then reports
