@@ -55,6 +55,10 @@ class Context:
 
     def log(self, **keyvals: object) -> None:
         """Log the bound pairs and *keyvals* as one event, computing valuers."""
+        self.log_mapping(keyvals)
+
+    def log_mapping(self, keyvals: dict[str, object], /) -> None:
+        """`log` for an event given as a dict (see `pygokit.log.MappingLogger`)."""
         event = {**self._prefix, **keyvals}
         for key, valuer in self._prefix_valuers:
             if key not in keyvals:

@@ -25,6 +25,7 @@ from collections.abc import Mapping
 from json.encoder import encode_basestring
 
 from pygokit.log._encode import escape_unprintable, to_text
+from pygokit.log.level import Level
 from pygokit.log.logger import Writer
 
 __all__ = ["LogfmtLogger", "encode"]
@@ -71,8 +72,9 @@ def encode(keyvals: Mapping[str, object]) -> str:
     parts = []
     for key, value in keyvals.items():
         prefix = prefixes.get(key) or _key_prefix(key)
-        if (  # the common case, inlined: a string that needs no quotes
-            type(value) is str
+        kind = type(value)
+        if (  # the common case, inlined: a string (or level) that needs no quotes
+            (kind is str or kind is Level)
             and value.isprintable()
             and " " not in value
             and "=" not in value
