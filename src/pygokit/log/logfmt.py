@@ -73,17 +73,18 @@ def encode(keyvals: Mapping[str, object]) -> str:
     for key, value in keyvals.items():
         prefix = prefixes.get(key) or _key_prefix(key)
         kind = type(value)
-        if (  # the common case, inlined: a string (or level) that needs no quotes
-            (kind is str or kind is Level)
-            and value.isprintable()
-            and " " not in value
-            and "=" not in value
-            and '"' not in value
-            and value != "null"
-        ):
-            parts.append(prefix + value)
-        else:
-            parts.append(prefix + _value(value))
+        if kind is str or kind is Level:  # the common case, inlined
+            text: str = value  # type: ignore[assignment]  # narrowed by the type check above
+            if (
+                text.isprintable()
+                and " " not in text
+                and "=" not in text
+                and '"' not in text
+                and text != "null"
+            ):
+                parts.append(prefix + text)
+                continue
+        parts.append(prefix + _value(value))
     return " ".join(parts)
 
 
