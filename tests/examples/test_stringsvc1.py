@@ -1,49 +1,43 @@
-"""stringsvc1 end to end: service, endpoints, the ASGI app in-process, and real uvicorn."""
+"""stringsvc1 end to end: service, endpoints, the router in-process, uvicorn, the process."""
 
 from __future__ import annotations
 
 import asyncio
 import json
-import socket
+import signal
+import sys
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Any
 
 import aiohttp
 import pytest
 
-from examples.stringsvc1.__main__ import build_app, main, parse_address, serve
+from examples.stringsvc1.__main__ import build_app, main
 from examples.stringsvc1.endpoints import (
     CountRequest,
+    CountResponse,
     UppercaseRequest,
     UppercaseResponse,
     make_uppercase_endpoint,
 )
 from examples.stringsvc1.service import BasicStringService, EmptyStringError
-from examples.stringsvc1.transport import MAX_BODY_BYTES, ASGIApp, make_http_app
+from examples.stringsvc1.transport import (
+    MAX_BODY_BYTES,
+    make_http_app,
+    parse_address,
+    serve_http,
+)
 from pygokit.log.middleware import logging_middleware
 from pygokit.testing import CapturingLogger, RecordingEndpoint
 from pygokit.transport import ErrorHandlerFunc
+from pygokit.transport.http import Router
+from tests.transport.http.server_harness import call
 
-
-async def call_asgi(
-    app: ASGIApp, path: str, chunks: list[bytes], method: str = "POST"
-) -> tuple[int, dict[str, Any]]:
-    """Send one HTTP request through *app* in-process and return status and JSON body."""
-    scope = {"type": "http", "method": method, "path": path, "headers": []}
-    incoming = [
-        {"type": "http.request", "body": chunk, "more_body": i < len(chunks) - 1}
-        for i, chunk in enumerate(chunks)
-    ] or [{"type": "http.disconnect"}]
-    sent: list[dict[str, Any]] = []
-
-    async def receive() -> dict[str, Any]:
-        return incoming.pop(0)
-
-    async def send(message: Any) -> None:
-        sent.append(message)
-
-    await app(scope, receive, send)
-    start, body = sent
-    return start["status"], json.loads(body["body"])
+ROOT = Path(__file__).resolve().parents[2]
+FORM = ((b"content-type", b"application/x-www-form-urlencoded"),)
+"""What ``curl -d`` sends, as in Go kit's tutorial."""
 
 
 def test_service_uppercases_counts_and_refuses_empty() -> None:
@@ -84,36 +78,44 @@ async def test_logging_middleware_logs_and_reraises_endpoint_errors() -> None:
 @pytest.mark.parametrize(
     ("path", "body", "want"),
     [
-        ("/uppercase", {"s": "hello, world"}, {"v": "HELLO, WORLD"}),
-        ("/uppercase", {"s": ""}, {"v": "", "err": "empty string"}),
-        ("/count", {"s": "hello"}, {"v": 5}),
+        ("/uppercase", b'{"s":"hello, world"}', b'{"v":"HELLO, WORLD"}'),
+        ("/uppercase", b'{"s":""}', b'{"v":"","err":"empty string"}'),
+        ("/uppercase", b"{}", b'{"v":"","err":"empty string"}'),
+        ("/count", b'{"s":"hello"}', b'{"v":5}'),
+        ("/count", b'{"s":"hello","extra":1}', b'{"v":5}'),
     ],
 )
-async def test_http_app_serves_both_methods(path: str, body: object, want: object) -> None:
-    """Each method answers 200 with Go kit stringsvc1's JSON shapes."""
-    app = build_app(CapturingLogger())
-    assert await call_asgi(app, path, [json.dumps(body).encode()]) == (200, want)
+async def test_http_app_speaks_go_kits_wire(path: str, body: bytes, want: bytes) -> None:
+    """Each method answers 200 with Go kit stringsvc1's JSON, even for curl -d's form type."""
+    reply = await call(build_app(CapturingLogger()), body, path=path, headers=FORM)
+    assert (reply.status, reply.body) == (200, want)
+    assert reply.header("content-type") == "application/json; charset=utf-8"
 
 
 @pytest.mark.parametrize(
-    ("path", "method", "chunks", "status"),
+    ("path", "method", "body", "status"),
     [
-        ("/count", "POST", [b"not json"], 400),
-        ("/count", "POST", [b'{"s": 3}'], 400),
-        ("/count", "POST", [b"[]"], 400),
-        ("/count", "POST", [], 400),
-        ("/nope", "POST", [b"{}"], 404),
-        ("/count", "GET", [b""], 405),
-        ("/count", "POST", [b"x" * 1024] * (MAX_BODY_BYTES // 1024 + 1), 413),
+        ("/count", "POST", b"not json", 400),
+        ("/count", "POST", b'{"s": 3}', 400),
+        ("/uppercase", "POST", b"[]", 400),
+        ("/nope", "POST", b"{}", 404),
+        ("/count", "GET", b"", 405),
+        ("/count", "POST", b"x" * (MAX_BODY_BYTES + 1), 413),
     ],
 )
 async def test_http_app_answers_bad_requests_with_clear_errors(
-    path: str, method: str, chunks: list[bytes], status: int
+    path: str, method: str, body: bytes, status: int
 ) -> None:
-    """Malformed, misrouted, disconnected or oversized requests get a 4xx and a message."""
-    status_got, body = await call_asgi(build_app(CapturingLogger()), path, chunks, method)
-    assert status_got == status
-    assert body["error"]
+    """Malformed, misrouted or oversized requests get a 4xx and a JSON error message."""
+    reply = await call(build_app(CapturingLogger()), body, method=method, path=path)
+    assert reply.status == status
+    assert json.loads(reply.body)["error"]
+
+
+async def test_http_app_refuses_a_body_the_client_abandoned() -> None:
+    """A client that disconnects before the end of its body gets a 400."""
+    reply = await call(build_app(CapturingLogger()), [b'{"s":'], path="/count", disconnect=True)
+    assert reply.status == 400
 
 
 async def test_http_app_hides_internal_errors_and_hands_them_to_the_error_handler() -> None:
@@ -121,52 +123,59 @@ async def test_http_app_hides_internal_errors_and_hands_them_to_the_error_handle
     secret = RuntimeError("password=hunter2 in /srv/app/db.py")
     handled: list[Exception] = []
     app = make_http_app(
-        RecordingEndpoint[UppercaseRequest, Any](secret),
-        RecordingEndpoint[CountRequest, Any](),
+        RecordingEndpoint[UppercaseRequest, UppercaseResponse](secret),
+        RecordingEndpoint[CountRequest, CountResponse](),
         error_handler=ErrorHandlerFunc(handled.append),
     )
 
-    status, body = await call_asgi(app, "/uppercase", [b'{"s": "x"}'])
+    reply = await call(app, b'{"s": "x"}', path="/uppercase")
 
-    assert (status, body) == (500, {"error": "internal error"})
+    assert reply.status == 500
+    assert json.loads(reply.body) == {
+        "error": "internal error",
+        "request_id": reply.header("x-request-id"),
+    }
     assert handled == [secret]
 
 
-def free_port() -> int:
-    """A TCP port on 127.0.0.1 that nothing listens on right now."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
+@asynccontextmanager
+async def serving(app: Router, logger: CapturingLogger) -> AsyncIterator[str]:
+    """Serve *app* with serve_http on a free loopback port; yield its base URL, then stop."""
+    stop = asyncio.Event()
+    task = asyncio.create_task(serve_http(app, "127.0.0.1", 0, logger, stop=stop))
+    async with asyncio.timeout(20):
+        while not any(e.get("msg") == "listening" for e in logger.events):
+            assert not task.done(), "server stopped before it listened"
+            await asyncio.sleep(0.01)
+    addr = next(e["addr"] for e in logger.events if e.get("msg") == "listening")
+    try:
+        yield f"http://{addr}"
+    finally:
+        stop.set()
+        async with asyncio.timeout(20):
+            await task
 
 
 async def test_serves_over_real_http_until_stopped() -> None:
     """Under uvicorn on loopback the service answers, then shuts down when stop is set."""
     logger = CapturingLogger()
-    port = free_port()
-    stop = asyncio.Event()
-    async with asyncio.timeout(20):
-        server = asyncio.create_task(serve(build_app(logger), "127.0.0.1", port, stop, logger))
-        while not any(e.get("msg") == "listening" for e in logger.events):
-            assert not server.done(), "server stopped before it listened"
-            await asyncio.sleep(0.01)
-        async with (
-            aiohttp.ClientSession() as session,
-            session.post(f"http://127.0.0.1:{port}/uppercase", json={"s": "go kit"}) as reply,
-        ):
-            assert reply.status == 200
-            assert await reply.json() == {"v": "GO KIT"}
-        stop.set()
-        await server
+    async with (
+        serving(build_app(logger), logger) as url,
+        aiohttp.ClientSession() as session,
+        session.post(f"{url}/uppercase", data='{"s":"go kit"}') as reply,
+    ):
+        assert reply.status == 200
+        assert await reply.read() == b'{"v":"GO KIT"}'
 
     assert logger.events[-1] == {"transport": "http", "msg": "stopped"}
     assert {"level": "info", "method": "uppercase"}.items() <= logger.events[1].items()
 
 
 def test_parse_address_accepts_host_port_and_rejects_the_rest() -> None:
-    """host:port splits; a missing or out-of-range port is a ValueError naming the input."""
+    """host:port splits (port 0 included); a missing or out-of-range port is a ValueError."""
     assert parse_address("127.0.0.1:8080") == ("127.0.0.1", 8080)
     assert parse_address("[::1]:80") == ("[::1]", 80)
+    assert parse_address("127.0.0.1:0") == ("127.0.0.1", 0)
     for bad in ("8080", "localhost:", "localhost:99999", ":80"):
         with pytest.raises(ValueError, match="address must look like"):
             parse_address(bad)
@@ -180,3 +189,48 @@ async def test_main_rejects_a_bad_address_with_usage_error(
         await main(["--http-addr", "nonsense"])
     assert exited.value.code == 2
     assert "address must look like" in capsys.readouterr().err
+
+
+async def run_example(module: str, args: Sequence[str], calls: Any) -> tuple[int, list[str]]:
+    """Run ``python -m <module>`` on a free port, await *calls(base_url)*, then SIGTERM it.
+
+    Returns the exit status and the log lines it wrote to stderr.
+    """
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", module, *args, cwd=ROOT, stderr=asyncio.subprocess.PIPE
+    )
+    assert process.stderr is not None
+    lines: list[str] = []
+    try:
+        async with asyncio.timeout(30):
+            while "msg=listening" not in (line := (await process.stderr.readline()).decode()):
+                assert line, f"{module} exited before it listened: {lines}"
+                lines.append(line)
+            lines.append(line)
+            addr = line.split("addr=")[1].split()[0]
+            await calls(f"http://{addr}")
+            process.send_signal(signal.SIGTERM)
+            rest = await process.stderr.read()
+            lines.extend(rest.decode().splitlines(keepends=True))
+            status = await process.wait()
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
+    return status, lines
+
+
+async def test_the_process_serves_and_stops_on_sigterm() -> None:
+    """The process ``make run`` starts serves, then exits 0 on SIGTERM (T7)."""
+
+    async def calls(url: str) -> None:
+        async with (
+            aiohttp.ClientSession() as session,
+            session.post(f"{url}/count", data='{"s":"hello"}') as reply,
+        ):
+            assert await reply.read() == b'{"v":5}'
+
+    status, lines = await run_example("examples.stringsvc1", ["--http-addr", "127.0.0.1:0"], calls)
+    assert status == 0
+    assert any("level=info" in line and "method=count took=" in line for line in lines)
+    assert "transport=http msg=stopped" in lines[-1]

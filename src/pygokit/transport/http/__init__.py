@@ -44,6 +44,8 @@ from pygokit.transport.http.request import UnsupportedMediaType as UnsupportedMe
 from pygokit.transport.http.response import HeaderFields as HeaderFields
 from pygokit.transport.http.response import MutableHeaders as MutableHeaders
 from pygokit.transport.http.response import Response as Response
+from pygokit.transport.http.router import Router as Router
+from pygokit.transport.http.router import path_params as path_params
 from pygokit.transport.http.serve import serve as serve
 from pygokit.transport.http.server import AfterHook as AfterHook
 from pygokit.transport.http.server import BeforeHook as BeforeHook
@@ -69,6 +71,7 @@ __all__ = [
     "PayloadTooLarge",
     "Request",
     "Response",
+    "Router",
     "Server",
     "StatusCoder",
     "UnsupportedMediaType",
@@ -77,6 +80,7 @@ __all__ = [
     "encode_json_response",
     "json_decoder",
     "json_encoder",
+    "path_params",
     "populate_request_context",
     "serve",
 ]
