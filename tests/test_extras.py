@@ -25,6 +25,7 @@ BACKENDS: dict[str, str] = {
     "pygokit.transport.http.client": "http",
     "pygokit.transport.http.client_codec": "http",
     "pygokit.transport.http.jsonrpc.client": "http",
+    "pygokit.transport.grpc": "grpc",
     "pygokit.transport.http.proto": "grpc",
 }
 

@@ -1,0 +1,1 @@
+"""Protocol Buffers of addsvc: addsvc.proto and the code `make proto` generates from it."""
