@@ -10,6 +10,7 @@ Areas:
 * `bench.logs`: pygokit.log against structlog and stdlib logging.
 * `bench.metrics`: one metric update per backend, against prometheus_client.
 * `bench.resilience`: the happy-path cost of each resilience middleware, and Redis.
+* `bench.sd`: endpointer reads and balancer picks under 100 concurrent tasks.
 * `bench.http_chain`: an endpoint chain inside a raw ASGI app served by uvicorn and
   loaded by wrk, against the raw app without it.
 * `bench.http_frameworks`: pygokit's HTTP server against raw ASGI, Starlette, FastAPI

@@ -13,7 +13,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from bench import client, http_chain, http_frameworks, logs, metrics, middleware, resilience
+from bench import client, http_chain, http_frameworks, logs, metrics, middleware, resilience, sd
 from bench.report import Table, machine_facts, render
 
 RESULTS = Path(__file__).with_name("RESULTS.md")
@@ -23,6 +23,7 @@ AREAS: tuple[tuple[str, Callable[[], Table]], ...] = (
     ("logging", logs.run),
     ("metrics", metrics.run),
     ("resilience middleware", resilience.run),
+    ("service discovery", sd.run),
     ("HTTP endpoint chain on uvicorn", http_chain.run),
     ("HTTP servers: pygokit vs raw ASGI, Starlette, FastAPI, Go kit", http_frameworks.run),
     ("HTTP client", client.run),
