@@ -5,11 +5,11 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test lint bench clean
+.PHONY: run test lint bench proto clean
 
-## run: serve the main example (stringsvc1) on 127.0.0.1:8080 until Ctrl-C
-run: $(VENV)/.installed-http
-	$(BIN)/python -m examples.stringsvc1
+## run: serve the flagship example, addsvc, on Go kit's ports on 127.0.0.1 until Ctrl-C
+run: $(VENV)/.installed-run
+	$(BIN)/python -m examples.addsvc.cmd.addsvc
 
 ## test: lint, type-check, then pytest with branch coverage against real servers on loopback
 test: lint
@@ -29,6 +29,12 @@ bench: $(VENV)/.installed-all
 	scripts/test-services install
 	PYGOKIT_VENV=$(VENV) scripts/test-services run -- $(BIN)/python -m bench
 
+## proto: regenerate the committed *_pb2.py and *_pb2.pyi next to every .proto file
+# tests/transport/grpc/test_codegen.py runs the same protoc over the same files and fails on a diff.
+PROTOS = $(shell find src tests examples bench -name '*.proto' -not -path '*/.*')
+proto: $(VENV)/.installed-all
+	$(BIN)/python -m grpc_tools.protoc -I . --python_out=. --pyi_out=. $(PROTOS)
+
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .hypothesis .coverage
 
@@ -39,11 +45,11 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 
 # A stamp per install set, redone whenever pyproject.toml changes.
-$(VENV)/.installed-http: pyproject.toml | $(BIN)/python
-	$(BIN)/pip install -q -e '.[http]'
+$(VENV)/.installed-run: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install -q -e '.[http,grpc,prometheus]'
 	@touch $@
 
 # The bench extra (FastAPI, Starlette) too: mypy checks bench/, which imports them.
 $(VENV)/.installed-all: pyproject.toml | $(BIN)/python
 	$(BIN)/pip install -q -e '.[all,test,bench]'
-	@touch $@ $(VENV)/.installed-http
+	@touch $@ $(VENV)/.installed-run
