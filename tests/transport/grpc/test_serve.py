@@ -155,6 +155,26 @@ async def test_cancelling_serve_stops_the_server_at_once() -> None:
     assert (await call).code == Code.UNAVAILABLE
 
 
+@pytest.mark.parametrize("steps", [0, 1, 2, 5])
+async def test_cancelling_serve_while_it_starts_leaves_no_stray_error(steps: int) -> None:
+    """Cancelled during start-up, serve still stops the server cleanly: no unretrieved error."""
+    loop = asyncio.get_running_loop()
+    reported: list[dict[str, Any]] = []
+    loop.set_exception_handler(lambda _loop, context: reported.append(context))
+    try:
+        services = {ECHO: {"Say": Server(upper, decode_say, encode_text)}}
+        task = asyncio.create_task(serve(services, port=0, stop=asyncio.Event()))
+        for _ in range(steps):
+            await asyncio.sleep(0)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        await asyncio.sleep(0.2)  # grpcio's own shutdown tasks run and settle
+    finally:
+        loop.set_exception_handler(None)
+    assert reported == []
+
+
 async def test_a_server_built_by_hand_is_served_and_may_be_stopped_by_its_owner() -> None:
     """serve takes a ready grpc.aio.Server; if its owner stops it, serve returns."""
     grpc_server = new_server({ECHO: {"Say": Server(upper, decode_say, encode_text)}})

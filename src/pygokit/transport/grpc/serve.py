@@ -88,15 +88,25 @@ async def serve(
         raise OSError(f"cannot listen on {address}; is the port taken?") from exc
     stopping = stop if stop is not None else asyncio.Event()
     forced = asyncio.Event()
-    await server.start()
+    # Shielded: a start cancelled halfway leaves grpcio's server in a state its own
+    # shutdown trips over ("Task exception was never retrieved ... InvalidStateError").
+    started = asyncio.ensure_future(server.start())
     try:
+        await asyncio.shield(started)
         with _signals(stopping, forced) if stop is None else contextlib.nullcontext():
             if on_listen is not None:
                 on_listen(host, bound)
             if await _stopping_or_terminated(server, stopping):
                 await _drain(server, grace, forced)
     finally:  # cancelled, or on_listen raised: stop at once (a no-op once stopped)
-        await asyncio.shield(server.stop(None))
+        await asyncio.shield(_stop_once_started(server, started))
+
+
+async def _stop_once_started(server: grpc.aio.Server, started: asyncio.Future[None]) -> None:
+    """Let a start in progress finish, then stop *server* with no grace."""
+    with contextlib.suppress(Exception):  # a failed start leaves nothing to drain
+        await started
+    await server.stop(None)
 
 
 async def _stopping_or_terminated(server: grpc.aio.Server, stopping: asyncio.Event) -> bool:
