@@ -22,6 +22,8 @@ BACKENDS: dict[str, str] = {
     "pygokit.metrics.otel": "otel",
     "pygokit.metrics.prometheus": "prometheus",
     "pygokit.ratelimit.redis": "redis",
+    "pygokit.sd.consul": "consul",
+    "pygokit.sd.eureka": "eureka",
     "pygokit.transport.http.client": "http",
     "pygokit.transport.http.client_codec": "http",
     "pygokit.transport.http.jsonrpc.client": "http",
