@@ -2,14 +2,7 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
-import signal
-import sys
-from collections.abc import AsyncIterator, Sequence
-from contextlib import asynccontextmanager
-from pathlib import Path
-from typing import Any
 
 import aiohttp
 import pytest
@@ -27,15 +20,13 @@ from examples.stringsvc1.transport import (
     MAX_BODY_BYTES,
     make_http_app,
     parse_address,
-    serve_http,
 )
 from pygokit.log.middleware import logging_middleware
 from pygokit.testing import CapturingLogger, RecordingEndpoint
 from pygokit.transport import ErrorHandlerFunc
-from pygokit.transport.http import Router
+from tests.examples.harness import run_example, serving
 from tests.transport.http.server_harness import call
 
-ROOT = Path(__file__).resolve().parents[2]
 FORM = ((b"content-type", b"application/x-www-form-urlencoded"),)
 """What ``curl -d`` sends, as in Go kit's tutorial."""
 
@@ -138,24 +129,6 @@ async def test_http_app_hides_internal_errors_and_hands_them_to_the_error_handle
     assert handled == [secret]
 
 
-@asynccontextmanager
-async def serving(app: Router, logger: CapturingLogger) -> AsyncIterator[str]:
-    """Serve *app* with serve_http on a free loopback port; yield its base URL, then stop."""
-    stop = asyncio.Event()
-    task = asyncio.create_task(serve_http(app, "127.0.0.1", 0, logger, stop=stop))
-    async with asyncio.timeout(20):
-        while not any(e.get("msg") == "listening" for e in logger.events):
-            assert not task.done(), "server stopped before it listened"
-            await asyncio.sleep(0.01)
-    addr = next(e["addr"] for e in logger.events if e.get("msg") == "listening")
-    try:
-        yield f"http://{addr}"
-    finally:
-        stop.set()
-        async with asyncio.timeout(20):
-            await task
-
-
 async def test_serves_over_real_http_until_stopped() -> None:
     """Under uvicorn on loopback the service answers, then shuts down when stop is set."""
     logger = CapturingLogger()
@@ -189,35 +162,6 @@ async def test_main_rejects_a_bad_address_with_usage_error(
         await main(["--http-addr", "nonsense"])
     assert exited.value.code == 2
     assert "address must look like" in capsys.readouterr().err
-
-
-async def run_example(module: str, args: Sequence[str], calls: Any) -> tuple[int, list[str]]:
-    """Run ``python -m <module>`` on a free port, await *calls(base_url)*, then SIGTERM it.
-
-    Returns the exit status and the log lines it wrote to stderr.
-    """
-    process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", module, *args, cwd=ROOT, stderr=asyncio.subprocess.PIPE
-    )
-    assert process.stderr is not None
-    lines: list[str] = []
-    try:
-        async with asyncio.timeout(30):
-            while "msg=listening" not in (line := (await process.stderr.readline()).decode()):
-                assert line, f"{module} exited before it listened: {lines}"
-                lines.append(line)
-            lines.append(line)
-            addr = line.split("addr=")[1].split()[0]
-            await calls(f"http://{addr}")
-            process.send_signal(signal.SIGTERM)
-            rest = await process.stderr.read()
-            lines.extend(rest.decode().splitlines(keepends=True))
-            status = await process.wait()
-    finally:
-        if process.returncode is None:
-            process.kill()
-            await process.wait()
-    return status, lines
 
 
 async def test_the_process_serves_and_stops_on_sigterm() -> None:

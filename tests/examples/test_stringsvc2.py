@@ -15,7 +15,7 @@ from pygokit.log import LoggerFunc
 from pygokit.log.middleware import Duration
 from pygokit.metrics import generic
 from pygokit.testing import CapturingLogger, FakeClock
-from tests.examples.test_stringsvc1 import run_example, serving
+from tests.examples.harness import run_example, serving
 
 
 class SlowService:
