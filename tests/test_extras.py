@@ -34,6 +34,7 @@ BACKENDS: dict[str, str] = {
     "pygokit.transport.http.jsonrpc.client": "http",
     "pygokit.transport.grpc": "grpc",
     "pygokit.transport.http.proto": "grpc",
+    "pygokit.transport.http.rp": "http",
 }
 
 # Imports every pygokit module while any non-stdlib import is refused, then reports

@@ -1,12 +1,13 @@
 """Converters from parsed JSON documents to typed values, derived once from type hints.
 
 `converter(hint)` walks a type (dataclasses, TypedDicts, list, dict, tuple,
-unions, Literal, enums, JSON scalars) and returns a function that checks a parsed
-document against it and builds the typed value, raising `Invalid` with the path
-of the first wrong field. Checks are strict: an ``int`` takes a JSON integer and
-never a boolean; a ``float`` takes any number. Scalar fields of a record are
-checked inline, so decoding ``{"a": 1, "b": 2}`` into a two-int dataclass costs
-two type comparisons and the constructor call.
+unions, Literal, enums, JSON scalars; msgspec Structs and pydantic models through
+`_models`) and returns a function that checks a parsed document against it and
+builds the typed value, raising `Invalid` with the path of the first wrong field.
+Checks are strict: an ``int`` takes a JSON integer and never a boolean; a
+``float`` takes any number. Scalar fields of a record are checked inline, so
+decoding ``{"a": 1, "b": 2}`` into a two-int dataclass costs two type comparisons
+and the constructor call.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ from typing import (
     is_typeddict,
 )
 
-__all__ = ["Convert", "Invalid", "converter"]
+__all__ = ["Convert", "Invalid", "converter", "shorten_key"]
 
 Convert: TypeAlias = Callable[[Any], Any]
 
@@ -76,7 +77,7 @@ def _at(error: Invalid, step: str | int) -> Invalid:
     return error
 
 
-def _key(name: str) -> str:
+def shorten_key(name: str) -> str:
     """A client-chosen key, shortened for an error message."""
     return name if len(name) <= 64 else name[:64] + "..."
 
@@ -139,7 +140,7 @@ def _dict(item: Convert) -> Convert:
     def convert(value: Any) -> dict[str, Any]:
         if type(value) is not dict:
             raise _mismatch("object", value)
-        return {k: _step(item, v, _key(k)) for k, v in value.items()}
+        return {k: _step(item, v, shorten_key(k)) for k, v in value.items()}
 
     return convert
 
@@ -215,7 +216,7 @@ def _record(
     def some_fields(value: dict[str, Any]) -> Any:
         for name in value:
             if name not in names and not ignore_unknown:
-                raise _at(Invalid(f"not a field of {title}"), _key(name))
+                raise _at(Invalid(f"not a field of {title}"), shorten_key(name))
         for name in sorted(required - value.keys()):
             raise _at(Invalid("required but missing"), name)
         arguments = {}
@@ -330,7 +331,14 @@ def converter(
         return converter(args[0], memo)
     if is_typeddict(hint):
         return _typeddict(hint, memo)
+    # Imported here: _models builds on this module (Invalid, shorten_key).
+    from pygokit.transport.http._models import model_converter
+
+    model = model_converter(hint)
+    if model is not None:
+        return model
     raise TypeError(
         f"json_decoder cannot derive a decoder for {hint!r}; it reads dataclasses, TypedDicts, "
-        "list, dict, tuple, unions, Literal, enums and JSON scalars; write a decoder instead"
+        "msgspec Structs, pydantic models, list, dict, tuple, unions, Literal, enums and JSON "
+        "scalars; write a decoder instead"
     )

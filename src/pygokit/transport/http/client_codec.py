@@ -4,7 +4,8 @@ Go kit's ``EncodeJSONRequest`` and ``EncodeXMLRequest`` are `encode_json_request
 and `encode_xml_request`; a request with a ``headers`` mapping (Go kit's
 ``Headerer``) also sets those headers. Go kit has no response decoder, so every
 client wrote one by hand; `json_response_decoder` derives it from a type
-(dataclass, TypedDict, list, dict, tuple, union, Literal, enum, JSON scalars):
+(dataclass, TypedDict, list, dict, tuple, union, Literal, enum, JSON scalars, or a
+``msgspec.Struct`` or pydantic ``BaseModel``, which its own library decodes):
 
 * a status other than 2xx raises `UnexpectedStatus` with the status and the start
   of the body (Go kit leaves this check to each decoder);
@@ -15,7 +16,9 @@ client wrote one by hand; `json_response_decoder` derives it from a type
 Checks are strict like the server's decoders (an ``int`` field takes an integer,
 never a boolean; a ``float`` takes any number), with one difference on purpose:
 fields the type does not know are ignored, so a server can add a field to a
-response without breaking the clients already deployed.
+response without breaking the clients already deployed (a Struct or model
+follows its own config here: ``forbid_unknown_fields`` or ``extra="forbid"``
+refuse them).
 
 Example::
 
@@ -32,6 +35,7 @@ from __future__ import annotations
 import dataclasses
 import datetime
 import enum
+import functools
 import json
 import uuid
 import xml.etree.ElementTree as ET
@@ -42,6 +46,7 @@ from typing import (
 )
 
 from pygokit.errors import GoKitError
+from pygokit.transport.http._models import model_decoder, to_builtins
 from pygokit.transport.http._typed import Invalid, converter
 from pygokit.transport.http.client import ClientRequest, ClientResponse, DecodeResponse
 
@@ -116,7 +121,7 @@ def _default(value: object) -> object:
         return value.isoformat()
     if isinstance(value, uuid.UUID):
         return str(value)
-    raise TypeError(f"{type(value).__name__} is not JSON serializable")
+    return to_builtins(value)  # a msgspec Struct or pydantic model; else TypeError
 
 
 def _stdlib_dumps(value: object) -> bytes:
@@ -124,12 +129,16 @@ def _stdlib_dumps(value: object) -> bytes:
 
 
 _dumps: Callable[[object], bytes]
+_dumps_models: Callable[[object], bytes]
 _loads: Callable[[bytes], Any]
 try:
-    from orjson import dumps as _dumps
-    from orjson import loads as _loads
+    import orjson
 except ImportError:  # pragma: no cover - orjson comes with the json extra
-    _dumps, _loads = _stdlib_dumps, json.loads
+    _dumps = _dumps_models = _stdlib_dumps
+    _loads = json.loads
+else:
+    _dumps, _loads = orjson.dumps, orjson.loads
+    _dumps_models = functools.partial(orjson.dumps, default=to_builtins)
 
 
 def _set_headers(request: object, http_request: ClientRequest) -> None:
@@ -149,12 +158,16 @@ def encode_json_request(request: object, http_request: ClientRequest) -> None:
     """Send *request* as JSON, with Content-Type ``application/json; charset=utf-8``.
 
     Dataclasses, dicts, lists, enums, dates and UUIDs serialise (with orjson when
-    it is installed). A request with a ``headers`` mapping or sequence of pairs
-    (make it a property, so it is not a field of the body) sets those headers.
+    it is installed), and so do msgspec Structs and pydantic models. A request
+    with a ``headers`` mapping or sequence of pairs (make it a property, so it is
+    not a field of the body) sets those headers.
     """
     http_request.set_header("Content-Type", JSON_CONTENT_TYPE)
     _set_headers(request, http_request)
-    http_request.body = _dumps(request)
+    try:  # orjson without a default hook first: plain values pay nothing for model support
+        http_request.body = _dumps(request)
+    except TypeError:  # a msgspec Struct or pydantic model in it, or not JSON at all
+        http_request.body = _dumps_models(request)
 
 
 def encode_xml_request(request: object, http_request: ClientRequest) -> None:
@@ -216,21 +229,19 @@ def json_response_decoder(
 
         decode = json_response_decoder(list[Profile])
     """
-    convert = converter(type_, ignore_unknown=True)
+    parse = _parser(type_)
 
     async def decode(response: ClientResponse) -> T:
         await check_status(response)
         body = await response.read(max_bytes=max_bytes)
         try:
-            document = _loads(body) if body else None
+            result: T = parse(body or b"null")
         except ValueError as exc:
             raise InvalidResponse(
                 f"the response to {response.description} is not valid JSON: {exc}",
                 path="",
                 problem="not JSON",
             ) from exc
-        try:
-            result: T = convert(document)
         except Invalid as exc:
             path = _path(exc.path)
             where = f"field {path!r}" if path else "the body"
@@ -243,6 +254,24 @@ def json_response_decoder(
         return result
 
     return decode
+
+
+def _parser(type_: Any) -> Callable[[bytes], Any]:
+    """Bytes to a *type_*: a Struct's or model's own decoder, else parse and convert.
+
+    Raises ``ValueError`` for a body that is not JSON and `Invalid` for one that
+    does not fit; fields the type does not know are ignored (for a model, as
+    its config says).
+    """
+    from_bytes = model_decoder(type_)
+    if from_bytes is not None:
+        return from_bytes
+    convert = converter(type_, ignore_unknown=True)
+
+    def parse(body: bytes) -> Any:
+        return convert(_loads(body))
+
+    return parse
 
 
 def _path(steps: Sequence[str | int]) -> str:

@@ -12,11 +12,17 @@ strictly: an ``int`` field takes a JSON integer, never ``true`` or ``1.5``; a
 ``float`` field takes any number. A missing or unknown field, a wrong type or
 malformed JSON is a 400 whose message names the field; a Content-Type that is not
 JSON is a 415. A dataclass's ``__post_init__`` may raise `BadRequest` to add its
-own checks. msgspec Structs and pydantic models are not derived (neither library
-is a dependency); their own validators make a two-line decoder::
+own checks.
 
-    async def decode(request: Request) -> Model:
-        return Model.model_validate_json(await request.body())
+It also reads ``msgspec.Struct`` subclasses and pydantic v2 ``BaseModel``
+subclasses with their own libraries (msgspec's typed decoder in strict mode;
+``model_validate_json`` in strict mode unless the model's config sets ``strict``),
+and answers their errors with the same kind of 400. What the model's config
+decides stays with it: unknown fields are ignored unless the Struct has
+``forbid_unknown_fields=True`` or the model ``extra="forbid"``, and pydantic
+accepts ``NaN`` unless ``allow_inf_nan=False``. Neither library is imported unless
+such a type is used. The encoders serialise Structs and models too, anywhere in
+the response.
 
 Errors become responses in `default_error_encoder`, which is secure by default
 (unlike Go kit's, which writes ``err.Error()``): the body is
@@ -36,12 +42,14 @@ from __future__ import annotations
 import dataclasses
 import datetime
 import enum
+import functools
 import json
 import uuid
 from collections.abc import Awaitable, Callable
 from http import HTTPStatus
 from typing import TYPE_CHECKING, Protocol, TypeAlias, TypeVar
 
+from pygokit.transport.http._models import model_decoder, to_builtins
 from pygokit.transport.http._typed import Invalid, converter
 from pygokit.transport.http.request import BadRequest, UnsupportedMediaType, parse_json
 from pygokit.transport.http.response import HeaderFields, Response
@@ -108,7 +116,7 @@ def _stdlib_default(value: object) -> object:
         return value.isoformat()
     if isinstance(value, uuid.UUID):
         return str(value)
-    raise TypeError(f"{type(value).__name__} is not JSON serializable")
+    return to_builtins(value)  # a msgspec Struct or pydantic model; else TypeError
 
 
 def _stdlib_dumps(value: object) -> bytes:
@@ -118,10 +126,26 @@ def _stdlib_dumps(value: object) -> bytes:
 
 
 _dumps: Callable[[object], bytes]
+_dumps_models: Callable[[object], bytes]
 try:
-    from orjson import dumps as _dumps
+    import orjson
 except ImportError:  # pragma: no cover - orjson comes with the json extra
-    _dumps = _stdlib_dumps
+    _dumps = _dumps_models = _stdlib_dumps
+else:
+    _dumps = orjson.dumps
+    _dumps_models = functools.partial(orjson.dumps, default=to_builtins)
+
+
+def _json_bytes(value: object) -> bytes:
+    """Serialise *value*, msgspec Structs and pydantic models included.
+
+    orjson goes first without a ``default`` hook, so plain values pay nothing for
+    model support; what it refuses is tried again with the hook.
+    """
+    try:
+        return _dumps(value)
+    except TypeError:  # a msgspec Struct or pydantic model somewhere in it, or not JSON at all
+        return _dumps_models(value)
 
 
 def _status(value: object, default: int) -> int:
@@ -141,12 +165,17 @@ async def encode_json_response(response: object) -> Response:
     Content-Type is ``application/json; charset=utf-8``; a ``status_code`` int
     attribute (`StatusCoder`) sets the status, else 200; ``headers``
     (`Headerer`) are added; a 204 has no body. Dataclasses, dicts, lists,
-    enums, datetimes and UUIDs serialise as orjson serialises them.
+    enums, datetimes and UUIDs serialise as orjson serialises them; msgspec Structs
+    and pydantic models as their libraries serialise them.
     """
     if type(response) is dict:  # the common case: a plain dict has neither attribute
-        return Response._trusted(_dumps(response), 200, [_JSON_FIELD])
+        try:  # inline, not _json_bytes: a call costs more than the try on this path
+            body = _dumps(response)
+        except TypeError:
+            body = _dumps_models(response)
+        return Response._trusted(body, 200, [_JSON_FIELD])
     status = _status(response, 200)
-    body = b"" if status == 204 else _dumps(response)
+    body = b"" if status == 204 else _json_bytes(response)
     encoded = Response._trusted(body, status, [_JSON_FIELD])
     _add_headers(encoded, response)
     return encoded
@@ -165,7 +194,8 @@ def json_encoder(*, status: int = 200) -> EncodeResponse[object]:
 
     async def encode(response: object) -> Response:
         code = _status(response, status)
-        encoded = Response._trusted(b"" if code == 204 else _dumps(response), code, [_JSON_FIELD])
+        body = b"" if code == 204 else _json_bytes(response)
+        encoded = Response._trusted(body, code, [_JSON_FIELD])
         _add_headers(encoded, response)
         return encoded
 
@@ -223,14 +253,21 @@ def _is_json(content_type: str) -> bool:
     )
 
 
+def _refuse_unless_json(content_type: bytes) -> None:
+    media = content_type.decode("latin-1")
+    if not _is_json(media):
+        raise UnsupportedMediaType(media, "application/json")
+
+
 def json_decoder(type_: type[T]) -> DecodeRequest[T]:
     """Return a decoder that reads a JSON body into a *type_* (a dataclass, TypedDict, ...).
 
     The decoder answers 415 if the request declares a Content-Type that is not
     JSON (``application/json`` or ``application/*+json``), 413 if the body is
     over the server's limit, and 400 for malformed JSON or a document that does
-    not match *type_*, naming the first field that is wrong. Unsupported types
-    raise ``TypeError`` here, not per request.
+    not match *type_*, naming the first field that is wrong. A ``msgspec.Struct``
+    or pydantic ``BaseModel`` type is decoded by its own library, straight from
+    the body's bytes. Unsupported types raise ``TypeError`` here, not per request.
 
     Example::
 
@@ -241,14 +278,32 @@ def json_decoder(type_: type[T]) -> DecodeRequest[T]:
 
         decode = json_decoder(SumRequest)
     """
+    from_bytes = model_decoder(type_)
+    if from_bytes is not None:
+
+        async def decode_model(request: Request) -> T:
+            content_type = request.header(b"content-type")
+            if content_type is not None and content_type != b"application/json":
+                _refuse_unless_json(content_type)
+            body = await request.body()
+            try:
+                decoded: T = from_bytes(body)
+            except ValueError:
+                raise BadRequest("request body is not valid JSON") from None
+            except Invalid as exc:
+                raise BadRequest(exc.describe()) from exc.__cause__
+            except RecursionError:
+                raise BadRequest("request body is nested too deeply") from None
+            return decoded
+
+        return decode_model
+
     convert = converter(type_)
 
     async def decode(request: Request) -> T:
         content_type = request.header(b"content-type")
         if content_type is not None and content_type != b"application/json":
-            media = content_type.decode("latin-1")
-            if not _is_json(media):
-                raise UnsupportedMediaType(media, "application/json")
+            _refuse_unless_json(content_type)
         body = await request.body()
         try:
             document = parse_json(body)
