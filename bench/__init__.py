@@ -15,6 +15,8 @@ Areas:
   loaded by wrk, against the raw app without it.
 * `bench.http_frameworks`: pygokit's HTTP server against raw ASGI, Starlette, FastAPI
   and Go kit 0.10 (built offline from Debian's packages), bare and with a chain.
+* `bench.grpc_unary`: a unary gRPC call on pygokit's transport against raw grpc.aio, Go kit
+  0.10, the sync server and grpclib, with where grpc.aio's time goes.
 * `bench.client`: pygokit's HTTP client against aiohttp used directly.
 
 Benchmarks are not tests: nothing here asserts; misses are marked in the report.

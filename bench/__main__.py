@@ -13,7 +13,17 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from bench import client, http_chain, http_frameworks, logs, metrics, middleware, resilience, sd
+from bench import (
+    client,
+    grpc_unary,
+    http_chain,
+    http_frameworks,
+    logs,
+    metrics,
+    middleware,
+    resilience,
+    sd,
+)
 from bench.report import Table, machine_facts, render
 
 RESULTS = Path(__file__).with_name("RESULTS.md")
@@ -27,6 +37,7 @@ AREAS: tuple[tuple[str, Callable[[], Table]], ...] = (
     ("HTTP endpoint chain on uvicorn", http_chain.run),
     ("HTTP servers: pygokit vs raw ASGI, Starlette, FastAPI, Go kit", http_frameworks.run),
     ("HTTP client", client.run),
+    ("gRPC unary: pygokit vs raw grpc.aio, Go kit, other server paths", grpc_unary.run),
 )
 
 

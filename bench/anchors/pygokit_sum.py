@@ -27,7 +27,7 @@ from pygokit.metrics.middleware import instrumenting_middleware
 from pygokit.ratelimit import TokenBucket, erroring_limiter
 from pygokit.transport.http import Server, json_decoder, json_encoder
 
-__all__ = ["SumRequest", "bare", "chain", "sum_endpoint"]
+__all__ = ["SumRequest", "bare", "chain", "production_chain", "sum_endpoint"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,7 +50,8 @@ class _Discard:
         return len(text)
 
 
-def _production_chain() -> Endpoint[SumRequest, dict[str, int]]:
+def production_chain() -> Endpoint[SumRequest, dict[str, int]]:
+    """Wrap the endpoint in logging, metrics, a limiter far above the load and a breaker."""
     registry = CollectorRegistry()
     labels = ["method", "success"]
     requests = prometheus.Counter(
@@ -68,4 +69,4 @@ def _production_chain() -> Endpoint[SumRequest, dict[str, int]]:
 
 
 bare = Server(sum_endpoint, json_decoder(SumRequest), json_encoder(), methods=("POST",))
-chain = Server(_production_chain(), json_decoder(SumRequest), json_encoder(), methods=("POST",))
+chain = Server(production_chain(), json_decoder(SumRequest), json_encoder(), methods=("POST",))
