@@ -37,6 +37,7 @@ BACKENDS: dict[str, str] = {
     "pygokit.transport.http.client_codec": "http",
     "pygokit.transport.http.jsonrpc.client": "http",
     "pygokit.transport.grpc": "grpc",
+    "pygokit.transport.grpc.grpclib_server": "grpc",
     "pygokit.transport.http.proto": "grpc",
     "pygokit.transport.http.rp": "http",
 }

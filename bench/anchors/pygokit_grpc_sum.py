@@ -9,6 +9,9 @@
   load, and a circuit breaker.
 * ``bare-uvloop``: ``bare`` on uvloop; run with ``GRPC_EXPERIMENTS`` turning off
   gRPC's EventEngine I/O, it is the deployment tuning the benchmark measures.
+* ``grpclib`` and ``grpclib-chain``: ``bare`` and ``chain`` served by grpclib
+  (``serve(..., backend="grpclib")``) instead of grpc.aio; the other variants
+  name grpc.aio explicitly, so they measure it whatever `serve`'s default is.
 
 The endpoint and its chain are the HTTP benchmark's own, so the two benchmarks
 differ only in the transport.
@@ -27,7 +30,7 @@ import uvloop
 from bench.anchors.grpc_sum import HOST, SERVICE, main, pb
 from bench.anchors.pygokit_sum import SumRequest, production_chain, sum_endpoint
 from pygokit.endpoint import Endpoint
-from pygokit.transport.grpc import Server, serve
+from pygokit.transport.grpc import Backend, Server, serve
 
 __all__ = ["decode_sum_request", "encode_sum_reply", "serve_sum"]
 
@@ -46,10 +49,11 @@ def serve_sum(
     endpoint: Endpoint[SumRequest, dict[str, int]],
     port: int,
     run: Callable[[Coroutine[Any, Any, None]], None] = asyncio.run,
+    backend: Backend = "aio",
 ) -> None:
-    """Serve *endpoint* as ``Sum`` on ``HOST:port`` until SIGTERM, in an event loop by *run*."""
+    """Serve *endpoint* as ``Sum`` on ``HOST:port`` by *backend* until SIGTERM, in *run*'s loop."""
     server = Server(endpoint, decode_sum_request, encode_sum_reply)
-    run(serve({SERVICE: {"Sum": server}}, host=HOST, port=port, grace=1.0))
+    run(serve({SERVICE: {"Sum": server}}, host=HOST, port=port, grace=1.0, backend=backend))
 
 
 if __name__ == "__main__":
@@ -58,5 +62,7 @@ if __name__ == "__main__":
             "bare": lambda port: serve_sum(sum_endpoint, port),
             "chain": lambda port: serve_sum(production_chain(), port),
             "bare-uvloop": lambda port: serve_sum(sum_endpoint, port, uvloop.run),
+            "grpclib": lambda port: serve_sum(sum_endpoint, port, backend="grpclib"),
+            "grpclib-chain": lambda port: serve_sum(production_chain(), port, backend="grpclib"),
         }
     )

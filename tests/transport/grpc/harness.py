@@ -1,7 +1,9 @@
-"""Real grpc.aio servers and channels on 127.0.0.1 for the gRPC transport tests.
+"""Real gRPC servers and channels on 127.0.0.1 for the gRPC transport tests.
 
 `running` serves handlers as the ``pygokit.grpctest.Echo`` service on a port the
-kernel picks (or a given one) and stops the server on the way out; `channel`
+kernel picks (or a given one), on grpc.aio or grpclib, and stops the server on
+the way out; the `backend` fixture runs a test once per server backend (the
+clients are always grpcio's). `channel`
 opens a channel to it; `raw_call` calls a method with raw bytes and no pygokit
 client in between, so server tests see exactly what reached the wire. The codecs
 here turn ``SayRequest``/``SayReply`` messages into plain strings and back.
@@ -15,14 +17,17 @@ from dataclasses import dataclass
 from typing import Any
 
 import grpc
+import pytest
 
-from pygokit.transport.grpc import Server, new_server
+from pygokit.transport.grpc import Backend, GrpclibServer, Server, new_server
 from tests.transport.grpc.pb.grpctest_pb2 import DESCRIPTOR, SayReply, SayRequest
 
 __all__ = [
+    "BACKENDS",
     "ECHO",
     "FAST_RECONNECT",
     "Reply",
+    "backend",
     "channel",
     "decode_say",
     "decode_shout",
@@ -33,6 +38,9 @@ __all__ = [
     "say_bytes",
     "upper",
 ]
+
+BACKENDS: tuple[Backend, ...] = ("aio", "grpclib")
+"""Every server backend; a test taking the `backend` fixture runs on each."""
 
 ECHO = DESCRIPTOR.services_by_name["Echo"]
 """The test service: Say and Shout are unary (SayRequest -> SayReply), Listen streams."""
@@ -75,12 +83,27 @@ def say_bytes(text: str = "hi") -> bytes:
     return SayRequest(text=text).SerializeToString()
 
 
+@pytest.fixture(params=BACKENDS)
+def backend(request: pytest.FixtureRequest) -> Backend:
+    """Each server backend in turn."""
+    chosen: Backend = request.param
+    return chosen
+
+
 @contextlib.asynccontextmanager
 async def running(
-    handlers: Mapping[str, Server[Any, Any]], *, port: int = 0, **limits: Any
+    handlers: Mapping[str, Server[Any, Any]],
+    *,
+    backend: Backend = "aio",
+    port: int = 0,
+    **limits: Any,
 ) -> AsyncIterator[int]:
-    """Serve *handlers* as the Echo service on 127.0.0.1 and yield the bound port."""
-    server = new_server({ECHO: handlers}, **limits)
+    """Serve *handlers* as the Echo service on 127.0.0.1 by *backend*; yield the bound port."""
+    server: grpc.aio.Server | GrpclibServer
+    if backend == "grpclib":
+        server = GrpclibServer({ECHO: handlers}, **limits)
+    else:
+        server = new_server({ECHO: handlers}, **limits)
     bound = server.add_insecure_port(f"127.0.0.1:{port}")
     await server.start()
     try:

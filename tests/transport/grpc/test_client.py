@@ -10,6 +10,7 @@ import pytest
 
 from pygokit.testing import RecordingEndpoint
 from pygokit.transport.grpc import (
+    Backend,
     Client,
     InvalidReply,
     RPCDeadlineExceeded,
@@ -46,10 +47,10 @@ def say_client(opened: grpc.aio.Channel, **options: Any) -> Client[str, str]:
     )
 
 
-async def test_a_client_is_an_endpoint() -> None:
+async def test_a_client_is_an_endpoint(backend: Backend) -> None:
     """Awaiting the client calls the remote method and returns the decoded reply."""
     async with (
-        running({"Say": Server(upper, decode_say, encode_text)}) as port,
+        running({"Say": Server(upper, decode_say, encode_text)}, backend=backend) as port,
         channel(port) as ch,
     ):
         client = say_client(ch)
@@ -58,7 +59,7 @@ async def test_a_client_is_an_endpoint() -> None:
         assert repr(client) == "Client('/pygokit.grpctest.Echo/Say')"
 
 
-async def test_metadata_travels_both_ways() -> None:
+async def test_metadata_travels_both_ways(backend: Backend) -> None:
     """before hooks write request metadata; after hooks read the response header and trailer."""
     seen: list[object] = []
     got: list[tuple[object, object, object]] = []
@@ -72,7 +73,7 @@ async def test_metadata_travels_both_ways() -> None:
             set_response_trailer("x-cost-bin", b"\x07"),
         ],
     )
-    async with running({"Say": server}) as port, channel(port) as ch:
+    async with running({"Say": server}, backend=backend) as port, channel(port) as ch:
         client = say_client(
             ch,
             before=[
@@ -91,11 +92,11 @@ async def test_metadata_travels_both_ways() -> None:
     assert got == [("s1", b"\x07", None)]
 
 
-async def test_unsafe_outgoing_metadata_is_refused_before_the_call() -> None:
+async def test_unsafe_outgoing_metadata_is_refused_before_the_call(backend: Backend) -> None:
     """S5: a before hook adding CR/LF raises UnsafeMetadata and the server is never called."""
     endpoint = RecordingEndpoint[str, str](then="x")
     async with (
-        running({"Say": Server(endpoint, decode_say, encode_text)}) as port,
+        running({"Say": Server(endpoint, decode_say, encode_text)}, backend=backend) as port,
         channel(port) as ch,
     ):
         client = say_client(ch, before=[lambda md: md.add("x-note", "a\r\nb")])
@@ -105,11 +106,13 @@ async def test_unsafe_outgoing_metadata_is_refused_before_the_call() -> None:
     assert endpoint.calls == 0
 
 
-async def test_an_error_status_becomes_an_rpc_error_with_the_code_and_metadata() -> None:
+async def test_an_error_status_becomes_an_rpc_error_with_the_code_and_metadata(
+    backend: Backend,
+) -> None:
     """A non-OK status raises RPCError carrying code, details, method and trailers."""
     endpoint = RecordingEndpoint[str, str](then=StatusError(Code.NOT_FOUND, "no such text"))
     async with (
-        running({"Say": Server(endpoint, decode_say, encode_text)}) as port,
+        running({"Say": Server(endpoint, decode_say, encode_text)}, backend=backend) as port,
         channel(port) as ch,
     ):
         with pytest.raises(RPCError) as raised:
@@ -126,9 +129,9 @@ async def test_an_error_status_becomes_an_rpc_error_with_the_code_and_metadata()
     assert isinstance(error.__cause__, grpc.aio.AioRpcError)
 
 
-async def test_unavailable_is_a_connection_error() -> None:
+async def test_unavailable_is_a_connection_error(backend: Backend) -> None:
     """UNAVAILABLE (nothing listening) raises RPCUnavailable, a ConnectionError, at once."""
-    async with running({}) as port:
+    async with running({}, backend=backend) as port:
         pass  # the port is free again
     async with channel(port) as ch:
         with pytest.raises(RPCUnavailable) as raised:
@@ -138,12 +141,12 @@ async def test_unavailable_is_a_connection_error() -> None:
     assert raised.value.code == Code.UNAVAILABLE
 
 
-async def test_the_client_timeout_bounds_the_call() -> None:
+async def test_the_client_timeout_bounds_the_call(backend: Backend) -> None:
     """timeout= is the RPC deadline: a slow server gives RPCDeadlineExceeded, a TimeoutError."""
     gate = asyncio.Event()
     endpoint = RecordingEndpoint[str, str](then="late", gate=gate)
     async with (
-        running({"Say": Server(endpoint, decode_say, encode_text)}) as port,
+        running({"Say": Server(endpoint, decode_say, encode_text)}, backend=backend) as port,
         channel(port) as ch,
     ):
         with pytest.raises(RPCDeadlineExceeded) as raised:
@@ -154,7 +157,7 @@ async def test_the_client_timeout_bounds_the_call() -> None:
     assert raised.value.code == Code.DEADLINE_EXCEEDED
 
 
-async def test_the_deadline_propagates_through_a_chain_of_services() -> None:
+async def test_the_deadline_propagates_through_a_chain_of_services(backend: Backend) -> None:
     """R11: the caller's rpc_timeout reaches the first server, and what is left the second."""
     remaining: dict[str, float | None] = {}
 
@@ -163,7 +166,10 @@ async def test_the_deadline_propagates_through_a_chain_of_services() -> None:
         return text.upper()
 
     back_server = Server(back, decode_say, encode_text)
-    async with running({"Shout": back_server}) as back_port, channel(back_port) as to_back:
+    async with (
+        running({"Shout": back_server}, backend=backend) as back_port,
+        channel(back_port) as to_back,
+    ):
         shout = Client(
             to_back, "pygokit.grpctest.Echo", "Shout", encode_say, decode_shout, SayReply
         )
@@ -174,7 +180,11 @@ async def test_the_deadline_propagates_through_a_chain_of_services() -> None:
             return await shout(text)
 
         front_server = Server(front, decode_say, encode_text)
-        async with running({"Say": front_server}) as port, channel(port) as ch, rpc_timeout(5):
+        async with (
+            running({"Say": front_server}, backend=backend) as port,
+            channel(port) as ch,
+            rpc_timeout(5),
+        ):
             assert await say_client(ch)("a") == "A"
 
     front_left, back_left = remaining["front"], remaining["back"]
@@ -184,7 +194,7 @@ async def test_the_deadline_propagates_through_a_chain_of_services() -> None:
     assert 0 < back_left <= (front_left - 0.05) * 1.01
 
 
-async def test_the_shorter_of_timeout_and_deadline_wins() -> None:
+async def test_the_shorter_of_timeout_and_deadline_wins(backend: Backend) -> None:
     """With both a client timeout and a deadline, the RPC gets the shorter."""
     seen: list[float | None] = []
 
@@ -193,7 +203,7 @@ async def test_the_shorter_of_timeout_and_deadline_wins() -> None:
         return text
 
     async with (
-        running({"Say": Server(endpoint, decode_say, encode_text)}) as port,
+        running({"Say": Server(endpoint, decode_say, encode_text)}, backend=backend) as port,
         channel(port) as ch,
     ):
         async with rpc_timeout(30):
@@ -204,11 +214,11 @@ async def test_the_shorter_of_timeout_and_deadline_wins() -> None:
     assert all(left is not None and 0 < left <= 2 * 1.01 for left in seen)
 
 
-async def test_an_expired_deadline_makes_no_call() -> None:
+async def test_an_expired_deadline_makes_no_call(backend: Backend) -> None:
     """R11: once the deadline has passed, the client raises without calling the server."""
     endpoint = RecordingEndpoint[str, str](then="x")
     async with (
-        running({"Say": Server(endpoint, decode_say, encode_text)}) as port,
+        running({"Say": Server(endpoint, decode_say, encode_text)}, backend=backend) as port,
         channel(port) as ch,
     ):
         with pytest.raises(RPCDeadlineExceeded, match="not called"):
@@ -218,7 +228,7 @@ async def test_an_expired_deadline_makes_no_call() -> None:
     assert endpoint.calls == 0
 
 
-async def test_cancelling_the_caller_cancels_the_rpc() -> None:
+async def test_cancelling_the_caller_cancels_the_rpc(backend: Backend) -> None:
     """Cancellation passes through unwrapped and reaches the server's endpoint."""
     gate = asyncio.Event()
     endpoint = RecordingEndpoint[str, str](then="late", gate=gate)
@@ -229,7 +239,7 @@ async def test_cancelling_the_caller_cancels_the_rpc() -> None:
             cancelled.set()
 
     server = Server(endpoint, decode_say, encode_text, finalizers=[note])
-    async with running({"Say": server}) as port, channel(port) as ch:
+    async with running({"Say": server}, backend=backend) as port, channel(port) as ch:
         call = asyncio.create_task(say_client(ch)("a"))
         await endpoint.wait_for_calls(1)
         call.cancel()
@@ -239,7 +249,7 @@ async def test_cancelling_the_caller_cancels_the_rpc() -> None:
             await cancelled.wait()
 
 
-async def test_finalizers_see_the_code_and_error_of_every_call() -> None:
+async def test_finalizers_see_the_code_and_error_of_every_call(backend: Backend) -> None:
     """Client finalizers get OK, the received code, CANCELLED, or INTERNAL for local failures."""
     seen: list[tuple[Code, str]] = []
     holding = asyncio.Event()
@@ -256,7 +266,7 @@ async def test_finalizers_see_the_code_and_error_of_every_call() -> None:
         return text
 
     async with (
-        running({"Say": Server(endpoint, decode_say, encode_text)}) as port,
+        running({"Say": Server(endpoint, decode_say, encode_text)}, backend=backend) as port,
         channel(port) as ch,
     ):
         client = say_client(ch, finalizers=[record])
@@ -282,13 +292,16 @@ async def test_finalizers_see_the_code_and_error_of_every_call() -> None:
     ]
 
 
-async def test_reply_bytes_of_the_wrong_type_are_an_invalid_reply() -> None:
+async def test_reply_bytes_of_the_wrong_type_are_an_invalid_reply(backend: Backend) -> None:
     """A reply that does not parse as the reply type raises InvalidReply naming both."""
 
     def blob(text: str) -> SayReply:
         return SayReply(text=text, blob=b"\xff\xfe")  # not UTF-8: a Strict cannot parse it
 
-    async with running({"Say": Server(upper, decode_say, blob)}) as port, channel(port) as ch:
+    async with (
+        running({"Say": Server(upper, decode_say, blob)}, backend=backend) as port,
+        channel(port) as ch,
+    ):
         client = Client(
             ch, "pygokit.grpctest.Echo", "Say", encode_say, lambda reply: reply.text, Strict
         )
@@ -315,31 +328,35 @@ async def test_bad_arguments_fail_at_construction(
             Client(ch, service, method, encode_say, decode_shout, SayReply, timeout=limit)
 
 
-async def test_the_client_reconnects_after_the_server_restarts_on_the_same_port() -> None:
+async def test_the_client_reconnects_after_the_server_restarts_on_the_same_port(
+    backend: Backend,
+) -> None:
     """F3: after the server stops and starts again on its port, calls succeed again."""
     handlers = {"Say": Server(upper, decode_say, encode_text)}
-    async with running({}) as port:
+    async with running({}, backend=backend) as port:
         pass  # a free port to restart on
     async with channel(port, *FAST_RECONNECT) as ch:
         client = say_client(ch, timeout=10)
-        async with running(handlers, port=port):
+        async with running(handlers, port=port, backend=backend):
             assert await client("one") == "ONE"
         with pytest.raises(RPCUnavailable):
             await client("down")
-        async with running(handlers, port=port):
+        async with running(handlers, port=port, backend=backend):
             assert await say_client(ch, timeout=10, wait_for_ready=True)("two") == "TWO"
             assert await client("three") == "THREE"
 
 
-async def test_wait_for_ready_waits_for_the_server_within_the_deadline() -> None:
+async def test_wait_for_ready_waits_for_the_server_within_the_deadline(backend: Backend) -> None:
     """With wait_for_ready, a call made before the server is up succeeds once it is."""
-    async with running({}) as port:
+    async with running({}, backend=backend) as port:
         pass
     async with channel(port, *FAST_RECONNECT) as ch:
         call = asyncio.create_task(say_client(ch, timeout=10, wait_for_ready=True)("early"))
         await asyncio.sleep(0.2)
         assert not call.done()
-        async with running({"Say": Server(upper, decode_say, encode_text)}, port=port):
+        async with running(
+            {"Say": Server(upper, decode_say, encode_text)}, port=port, backend=backend
+        ):
             assert await call == "EARLY"
 
 

@@ -11,6 +11,7 @@ import pytest
 from pygokit.testing import CapturingLogger, RecordingEndpoint
 from pygokit.transport import LogErrorHandler
 from pygokit.transport.grpc import (
+    Backend,
     Server,
     set_response_header,
     set_response_trailer,
@@ -27,16 +28,16 @@ from tests.transport.grpc.harness import (
 from tests.transport.grpc.pb.grpctest_pb2 import SayReply, SayRequest
 
 
-async def test_a_unary_call_is_decoded_served_and_encoded() -> None:
+async def test_a_unary_call_is_decoded_served_and_encoded(backend: Backend) -> None:
     """The request message reaches the endpoint decoded, and its result comes back encoded."""
-    async with running({"Say": Server(upper, decode_say, encode_text)}) as port:
+    async with running({"Say": Server(upper, decode_say, encode_text)}, backend=backend) as port:
         reply = await raw_call(port, say_bytes("hello"))
 
     assert reply.code == grpc.StatusCode.OK
     assert reply.text == "HELLO"
 
 
-async def test_hooks_run_in_go_kits_order() -> None:
+async def test_hooks_run_in_go_kits_order(backend: Backend) -> None:
     """before (metadata in), decode, endpoint, after (metadata out), encode, finalizer."""
     order: list[str] = []
 
@@ -60,7 +61,7 @@ async def test_hooks_run_in_go_kits_order() -> None:
         after=[lambda h, t: order.append("after 1"), lambda h, t: order.append("after 2")],
         finalizers=[lambda code, error: order.append(f"finalizer {code.name} {error}")],
     )
-    async with running({"Say": server}) as port:
+    async with running({"Say": server}, backend=backend) as port:
         await raw_call(port, say_bytes())
 
     assert order == [
@@ -75,7 +76,7 @@ async def test_hooks_run_in_go_kits_order() -> None:
     ]
 
 
-async def test_before_hooks_read_incoming_metadata_into_context_variables() -> None:
+async def test_before_hooks_read_incoming_metadata_into_context_variables(backend: Backend) -> None:
     """A before hook sees the client's metadata (binary values as bytes) and sets a context var."""
     tenant: contextvars.ContextVar[str] = contextvars.ContextVar("tenant", default="")
     seen: list[object] = []
@@ -87,7 +88,9 @@ async def test_before_hooks_read_incoming_metadata_into_context_variables() -> N
     async def endpoint(text: str) -> str:
         return f"{text} for {tenant.get()}"
 
-    async with running({"Say": Server(endpoint, decode_say, encode_text, before=[read])}) as port:
+    async with running(
+        {"Say": Server(endpoint, decode_say, encode_text, before=[read])}, backend=backend
+    ) as port:
         reply = await raw_call(
             port, say_bytes("hi"), metadata=[("x-tenant", "acme"), ("x-token-bin", b"\x00\xff")]
         )
@@ -96,7 +99,7 @@ async def test_before_hooks_read_incoming_metadata_into_context_variables() -> N
     assert seen == [b"\x00\xff"]
 
 
-async def test_after_hooks_write_response_headers_and_trailers() -> None:
+async def test_after_hooks_write_response_headers_and_trailers(backend: Backend) -> None:
     """Headers and trailers added by after hooks arrive; a -bin value arrives as the same bytes."""
     server = Server(
         upper,
@@ -108,7 +111,7 @@ async def test_after_hooks_write_response_headers_and_trailers() -> None:
             set_response_trailer("x-cost", "3"),
         ],
     )
-    async with running({"Say": server}) as port:
+    async with running({"Say": server}, backend=backend) as port:
         reply = await raw_call(port, say_bytes())
 
     assert reply.header["x-served-by"] == "unit-1"
@@ -117,7 +120,7 @@ async def test_after_hooks_write_response_headers_and_trailers() -> None:
     assert reply.header.get("x-cost") is None
 
 
-async def test_unsafe_metadata_from_an_after_hook_is_refused_not_sent() -> None:
+async def test_unsafe_metadata_from_an_after_hook_is_refused_not_sent(backend: Backend) -> None:
     """S5: a trailer value with CR/LF fails the call as INTERNAL; it never reaches the wire."""
     logger = CapturingLogger()
 
@@ -127,7 +130,7 @@ async def test_unsafe_metadata_from_an_after_hook_is_refused_not_sent() -> None:
     server = Server(
         upper, decode_say, encode_text, after=[inject], error_handler=LogErrorHandler(logger)
     )
-    async with running({"Say": server}) as port:
+    async with running({"Say": server}, backend=backend) as port:
         reply = await raw_call(port, say_bytes())
 
     assert reply.code == grpc.StatusCode.INTERNAL
@@ -136,7 +139,7 @@ async def test_unsafe_metadata_from_an_after_hook_is_refused_not_sent() -> None:
     assert "printable ASCII" in str(logger.events[0]["err"])
 
 
-async def test_the_method_and_the_deadline_are_in_context_variables() -> None:
+async def test_the_method_and_the_deadline_are_in_context_variables(backend: Backend) -> None:
     """The handler sets request_method and, from the RPC's deadline, context.deadline."""
     seen: list[object] = []
 
@@ -145,7 +148,7 @@ async def test_the_method_and_the_deadline_are_in_context_variables() -> None:
         seen.append(grpc_context.time_remaining())
         return text
 
-    async with running({"Say": Server(endpoint, decode_say, encode_text)}) as port:
+    async with running({"Say": Server(endpoint, decode_say, encode_text)}, backend=backend) as port:
         await raw_call(port, say_bytes(), deadline=30)
         await raw_call(port, say_bytes(), deadline=None)
 
@@ -156,7 +159,7 @@ async def test_the_method_and_the_deadline_are_in_context_variables() -> None:
     assert no_deadline is None
 
 
-async def test_context_variables_do_not_leak_between_concurrent_requests() -> None:
+async def test_context_variables_do_not_leak_between_concurrent_requests(backend: Backend) -> None:
     """Each RPC runs in its own context: a value one request sets is unseen by the others."""
     mark: contextvars.ContextVar[str] = contextvars.ContextVar("mark", default="")
     release = asyncio.Event()
@@ -172,16 +175,18 @@ async def test_context_variables_do_not_leak_between_concurrent_requests() -> No
         await release.wait()
         return f"{before}|{mark.get()}"
 
-    async with running({"Say": Server(endpoint, decode_say, encode_text)}) as port:
+    async with running({"Say": Server(endpoint, decode_say, encode_text)}, backend=backend) as port:
         replies = await asyncio.gather(*(raw_call(port, say_bytes(str(i))) for i in range(5)))
 
     assert sorted(reply.text for reply in replies) == [f"|{i}" for i in range(5)]
 
 
-async def test_bytes_that_are_not_the_request_message_are_invalid_argument() -> None:
+async def test_bytes_that_are_not_the_request_message_are_invalid_argument(
+    backend: Backend,
+) -> None:
     """Garbage is INVALID_ARGUMENT naming the type, not grpcio's UNKNOWN with the parser's text."""
     endpoint = RecordingEndpoint[str, str](then="never")
-    async with running({"Say": Server(endpoint, decode_say, encode_text)}) as port:
+    async with running({"Say": Server(endpoint, decode_say, encode_text)}, backend=backend) as port:
         reply = await raw_call(port, b"\xff\xff\xff\xff")
 
     assert reply.code == grpc.StatusCode.INVALID_ARGUMENT
@@ -189,7 +194,9 @@ async def test_bytes_that_are_not_the_request_message_are_invalid_argument() -> 
     assert endpoint.calls == 0
 
 
-async def test_an_encoder_returning_the_wrong_message_is_an_internal_error() -> None:
+async def test_an_encoder_returning_the_wrong_message_is_an_internal_error(
+    backend: Backend,
+) -> None:
     """A reply of the wrong type is caught before it is sent, and the handler learns why."""
     logger = CapturingLogger()
 
@@ -197,14 +204,16 @@ async def test_an_encoder_returning_the_wrong_message_is_an_internal_error() -> 
         return SayRequest(text=text)
 
     server = Server(upper, decode_say, wrong, error_handler=LogErrorHandler(logger))
-    async with running({"Say": server}) as port:
+    async with running({"Say": server}, backend=backend) as port:
         reply = await raw_call(port, say_bytes())
 
     assert reply.code == grpc.StatusCode.INTERNAL
     assert str(logger.events[0]["err"]) == "the encoder returned SayRequest, not SayReply"
 
 
-async def test_finalizers_see_the_code_and_error_and_their_own_errors_are_reported() -> None:
+async def test_finalizers_see_the_code_and_error_and_their_own_errors_are_reported(
+    backend: Backend,
+) -> None:
     """A finalizer gets (code, error); one that raises is reported and the next still runs."""
     logger = CapturingLogger()
     seen: list[tuple[grpc.StatusCode, BaseException | None]] = []
@@ -222,7 +231,7 @@ async def test_finalizers_see_the_code_and_error_and_their_own_errors_are_report
         finalizers=[broken, lambda code, error: seen.append((code, error))],
         error_handler=LogErrorHandler(logger),
     )
-    async with running({"Say": server}) as port:
+    async with running({"Say": server}, backend=backend) as port:
         first = await raw_call(port, say_bytes())
         second = await raw_call(port, say_bytes())
 
@@ -231,7 +240,7 @@ async def test_finalizers_see_the_code_and_error_and_their_own_errors_are_report
     assert [event["err"] for event in logger.events] == [failing, boom, boom]
 
 
-async def test_a_failing_error_handler_does_not_break_the_error_status() -> None:
+async def test_a_failing_error_handler_does_not_break_the_error_status(backend: Backend) -> None:
     """An error handler that raises is ignored; the client still gets the generic status."""
 
     class Broken:
@@ -240,7 +249,7 @@ async def test_a_failing_error_handler_does_not_break_the_error_status() -> None
 
     endpoint = RecordingEndpoint[str, str](then=ValueError("secret-XYZ"))
     async with running(
-        {"Say": Server(endpoint, decode_say, encode_text, error_handler=Broken())}
+        {"Say": Server(endpoint, decode_say, encode_text, error_handler=Broken())}, backend=backend
     ) as port:
         reply = await raw_call(port, say_bytes())
 
@@ -253,7 +262,7 @@ async def test_a_failing_error_handler_does_not_break_the_error_status() -> None
     [(None, grpc.StatusCode.CANCELLED), (0.3, grpc.StatusCode.DEADLINE_EXCEEDED)],
 )
 async def test_a_cut_short_rpc_cancels_the_endpoint_and_finalizers_say_why(
-    deadline: float | None, expected: grpc.StatusCode
+    deadline: float | None, expected: grpc.StatusCode, backend: Backend
 ) -> None:
     """The client cancelling, or the deadline passing, cancels the endpoint's task."""
     gate = asyncio.Event()
@@ -267,7 +276,7 @@ async def test_a_cut_short_rpc_cancels_the_endpoint_and_finalizers_say_why(
         encode_text,
         finalizers=[lambda code, error: finalized.set_result((code, error))],
     )
-    async with running({"Say": server}) as port:
+    async with running({"Say": server}, backend=backend) as port:
         call = asyncio.create_task(raw_call(port, say_bytes(), deadline=deadline))
         await endpoint.wait_for_calls(1)
         if deadline is None:

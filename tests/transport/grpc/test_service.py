@@ -11,6 +11,7 @@ import pytest
 from pygokit.testing import RecordingEndpoint
 from pygokit.transport.grpc import (
     DEFAULT_MAX_MESSAGE_BYTES,
+    Backend,
     Interceptor,
     Server,
     new_server,
@@ -31,7 +32,7 @@ from tests.transport.grpc.pb.grpctest_pb2 import SayReply, SayRequest
 Code = grpc.StatusCode
 
 
-async def test_register_serves_several_methods_of_a_service() -> None:
+async def test_register_serves_several_methods_of_a_service(backend: Backend) -> None:
     """Each method name gets its own handler; a method without one is UNIMPLEMENTED."""
 
     async def lower(text: str) -> str:
@@ -41,7 +42,8 @@ async def test_register_serves_several_methods_of_a_service() -> None:
         {
             "Say": Server(lower, decode_say, encode_text),
             "Shout": Server(upper, decode_say, encode_text),
-        }
+        },
+        backend=backend,
     ) as port:
         said = await raw_call(port, say_bytes("Hi"))
         shouted = await raw_call(port, say_bytes("Hi"), method="/pygokit.grpctest.Echo/Shout")
@@ -75,11 +77,13 @@ def test_new_server_refuses_non_positive_limits(limits: dict[str, Any], match: s
         new_server(**limits)
 
 
-async def test_an_oversized_message_is_resource_exhausted_and_the_server_stays_up() -> None:
+async def test_an_oversized_message_is_resource_exhausted_and_the_server_stays_up(
+    backend: Backend,
+) -> None:
     """T8: a request over max_message_bytes is refused before the handler; the next call works."""
     endpoint = RecordingEndpoint[str, str](then="ok")
     async with running(
-        {"Say": Server(endpoint, decode_say, encode_text)}, max_message_bytes=1024
+        {"Say": Server(endpoint, decode_say, encode_text)}, max_message_bytes=1024, backend=backend
     ) as port:
         big = await raw_call(port, say_bytes("x" * 2048))
         small = await raw_call(port, say_bytes("x"))
@@ -89,14 +93,14 @@ async def test_an_oversized_message_is_resource_exhausted_and_the_server_stays_u
     assert endpoint.calls == 1
 
 
-async def test_an_oversized_reply_is_resource_exhausted() -> None:
+async def test_an_oversized_reply_is_resource_exhausted(backend: Backend) -> None:
     """A reply over the limit is refused too, instead of being sent."""
 
     async def bloat(text: str) -> str:
         return text * 4096
 
     async with running(
-        {"Say": Server(bloat, decode_say, encode_text)}, max_message_bytes=1024
+        {"Say": Server(bloat, decode_say, encode_text)}, max_message_bytes=1024, backend=backend
     ) as port:
         reply = await raw_call(port, say_bytes("x"))
 
@@ -108,13 +112,15 @@ def test_the_default_message_limit_is_grpcs() -> None:
     assert DEFAULT_MAX_MESSAGE_BYTES == 4 * 1024 * 1024
 
 
-async def test_excess_concurrent_rpcs_are_rejected_at_once() -> None:
+async def test_excess_concurrent_rpcs_are_rejected_at_once(backend: Backend) -> None:
     """T6: with max_concurrent_rpcs=N, 3N blocked calls give N in flight and 2N fast rejections."""
     limit = 4
     gate = asyncio.Event()
     endpoint = RecordingEndpoint[str, str](then="done", gate=gate)
     async with running(
-        {"Say": Server(endpoint, decode_say, encode_text)}, max_concurrent_rpcs=limit
+        {"Say": Server(endpoint, decode_say, encode_text)},
+        max_concurrent_rpcs=limit,
+        backend=backend,
     ) as port:
         calls = [asyncio.create_task(raw_call(port, say_bytes())) for _ in range(3 * limit)]
         await endpoint.wait_for_calls(limit)

@@ -6,7 +6,8 @@ the request message is decoded, the endpoint runs, ``after`` hooks write
 response headers and trailers, the reply is encoded, finalizers run last.
 `register` serves a set of them as a service straight from the generated
 ``*_pb2`` module's descriptor, with no servicer class; `serve` runs them with a
-graceful stop. A `Client` turns a remote method back into an endpoint.
+graceful stop, on grpc.aio or (``backend="grpclib"``, `GrpclibServer`) on
+grpclib. A `Client` turns a remote method back into an endpoint.
 
 Beyond Go kit: errors become statuses safely (`default_error_encoder`: an
 error's ``grpc_status`` or HTTP ``status_code`` picks the code, its message is
@@ -55,6 +56,7 @@ from pygokit.transport.grpc.codec import StatusError as StatusError
 from pygokit.transport.grpc.codec import code_for_http_status as code_for_http_status
 from pygokit.transport.grpc.codec import default_error_encoder as default_error_encoder
 from pygokit.transport.grpc.context import rpc_timeout as rpc_timeout
+from pygokit.transport.grpc.grpclib_server import GrpclibServer as GrpclibServer
 from pygokit.transport.grpc.metadata import RequestHook as RequestHook
 from pygokit.transport.grpc.metadata import ResponseHook as ResponseHook
 from pygokit.transport.grpc.metadata import UnsafeMetadata as UnsafeMetadata
@@ -62,6 +64,7 @@ from pygokit.transport.grpc.metadata import encode_key_value as encode_key_value
 from pygokit.transport.grpc.metadata import set_request_header as set_request_header
 from pygokit.transport.grpc.metadata import set_response_header as set_response_header
 from pygokit.transport.grpc.metadata import set_response_trailer as set_response_trailer
+from pygokit.transport.grpc.serve import Backend as Backend
 from pygokit.transport.grpc.serve import serve as serve
 from pygokit.transport.grpc.server import Server as Server
 from pygokit.transport.grpc.service import DEFAULT_MAX_MESSAGE_BYTES as DEFAULT_MAX_MESSAGE_BYTES
@@ -72,6 +75,7 @@ from pygokit.transport.grpc.service import register as register
 
 __all__ = [
     "DEFAULT_MAX_MESSAGE_BYTES",
+    "Backend",
     "Client",
     "DecodeRequest",
     "DecodeResponse",
@@ -80,6 +84,7 @@ __all__ = [
     "ErrorEncoder",
     "Finalizer",
     "GRPCStatuser",
+    "GrpclibServer",
     "Interceptor",
     "InvalidReply",
     "RPCDeadlineExceeded",

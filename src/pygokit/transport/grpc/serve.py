@@ -8,6 +8,9 @@ left is cancelled (the client sees ``UNAVAILABLE``; the handler sees
 ``CancelledError``). A second signal cancels what is in flight at once. The
 caller's task owns the signals, so ``serve`` composes with other servers (an
 HTTP ``serve``, say) in one ``TaskGroup``; cancelling it stops the server at once.
+``backend="grpclib"`` serves the same handlers on grpclib
+(`pygokit.transport.grpc.grpclib_server`) instead of grpc.aio, with the same
+limits and stop.
 
 Example::
 
@@ -22,6 +25,7 @@ import asyncio
 import contextlib
 import signal
 from collections.abc import Callable, Iterator
+from typing import Literal, Protocol, TypeAlias
 
 from pygokit._extras import missing_extra
 
@@ -30,14 +34,31 @@ try:
 except ImportError as exc:  # pragma: no cover - exercised by tests/test_extras.py in a subprocess
     raise missing_extra("pygokit.transport.grpc.serve", "grpc") from exc
 
+from pygokit.transport.grpc.grpclib_server import GrpclibServer
 from pygokit.transport.grpc.service import DEFAULT_MAX_MESSAGE_BYTES, Services, new_server
 
-__all__ = ["serve"]
+__all__ = ["Backend", "serve"]
+
+Backend: TypeAlias = Literal["aio", "grpclib"]
+"""The HTTP/2 server under pygokit's handlers: grpcio's ``grpc.aio`` or grpclib."""
+
+
+class _Runnable(Protocol):
+    """What serve needs of a server: ``grpc.aio.Server`` and `GrpclibServer` both have it."""
+
+    def add_insecure_port(self, address: str) -> int: ...
+
+    async def start(self) -> None: ...
+
+    async def stop(self, grace: float | None) -> None: ...
+
+    async def wait_for_termination(self, timeout: float | None = None) -> bool: ...  # noqa: ASYNC109
 
 
 async def serve(
-    services: Services | grpc.aio.Server,
+    services: Services | grpc.aio.Server | GrpclibServer,
     *,
+    backend: Backend = "aio",
     host: str = "127.0.0.1",
     port: int = 50051,
     grace: float = 10.0,
@@ -50,8 +71,12 @@ async def serve(
 
     Args:
         services: Handlers by method name by service descriptor (see
-            `pygokit.transport.grpc.service.register`), or a ``grpc.aio.Server``
-            that is built and registered but not started (`new_server`).
+            `pygokit.transport.grpc.service.register`), or a server that is
+            built but not started (`new_server`'s ``grpc.aio.Server`` or a
+            `GrpclibServer`).
+        backend: What serves *services*: ``"aio"`` (grpcio's ``grpc.aio``) or
+            ``"grpclib"`` (`GrpclibServer`); see "Choosing the server" in
+            docs/grpc.md. Ignored for a server built by hand.
         host: The address to listen on; ``"0.0.0.0"`` or ``"::"`` for every interface.
         port: The port; 0 picks a free one (``on_listen`` learns which).
         grace: Seconds that RPCs in flight get to finish once stopping begins.
@@ -69,12 +94,14 @@ async def serve(
     """
     if grace < 0:
         raise ValueError(f"grace must be >= 0, got {grace}")
-    if isinstance(services, grpc.aio.Server):
+    server: _Runnable
+    if isinstance(services, grpc.aio.Server | GrpclibServer):
         if max_message_bytes is not None or max_concurrent_rpcs is not None:
             raise ValueError("pass the limits to new_server() when you build the server yourself")
         server = services
     else:
-        server = new_server(
+        build = GrpclibServer if backend == "grpclib" else new_server
+        server = build(
             services,
             max_message_bytes=(
                 DEFAULT_MAX_MESSAGE_BYTES if max_message_bytes is None else max_message_bytes
@@ -84,7 +111,7 @@ async def serve(
     address = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
     try:
         bound = server.add_insecure_port(address)
-    except RuntimeError as exc:
+    except (RuntimeError, OSError) as exc:
         raise OSError(f"cannot listen on {address}; is the port taken?") from exc
     stopping = stop if stop is not None else asyncio.Event()
     forced = asyncio.Event()
@@ -102,14 +129,14 @@ async def serve(
         await asyncio.shield(_stop_once_started(server, started))
 
 
-async def _stop_once_started(server: grpc.aio.Server, started: asyncio.Future[None]) -> None:
+async def _stop_once_started(server: _Runnable, started: asyncio.Future[None]) -> None:
     """Let a start in progress finish, then stop *server* with no grace."""
     with contextlib.suppress(Exception):  # a failed start leaves nothing to drain
         await started
     await server.stop(None)
 
 
-async def _stopping_or_terminated(server: grpc.aio.Server, stopping: asyncio.Event) -> bool:
+async def _stopping_or_terminated(server: _Runnable, stopping: asyncio.Event) -> bool:
     """Wait for *stopping* (True) or for the server to end on its own (False)."""
     asked = asyncio.ensure_future(stopping.wait())
     ended = asyncio.ensure_future(_terminated(server))
@@ -124,7 +151,7 @@ async def _stopping_or_terminated(server: grpc.aio.Server, stopping: asyncio.Eve
     return True
 
 
-async def _terminated(server: grpc.aio.Server) -> None:
+async def _terminated(server: _Runnable) -> None:
     """Return when *server* has stopped; safe to cancel.
 
     ``wait_for_termination()`` without a timeout awaits grpcio's own shutdown
@@ -136,7 +163,7 @@ async def _terminated(server: grpc.aio.Server) -> None:
         running = await server.wait_for_termination(timeout=3600)  # True: timed out
 
 
-async def _drain(server: grpc.aio.Server, grace: float, forced: asyncio.Event) -> None:
+async def _drain(server: _Runnable, grace: float, forced: asyncio.Event) -> None:
     """``server.stop(grace)``, cut short by *forced*."""
     stopping = asyncio.ensure_future(server.stop(grace))
     forcing = asyncio.ensure_future(forced.wait())

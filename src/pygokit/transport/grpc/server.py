@@ -15,7 +15,12 @@ Cancellation is never swallowed: when the client cancels or the deadline passes,
 gRPC cancels the handler's task, the endpoint sees ``CancelledError``, and
 finalizers see ``CANCELLED`` or ``DEADLINE_EXCEEDED``.
 
-Each RPC runs in its own task (grpc.aio makes one per call), so context
+The handler is written against ``_Call``, the few things it needs of an RPC
+in progress: grpc.aio's ``ServicerContext`` is one, and the grpclib backend
+(`pygokit.transport.grpc.grpclib_server`) supplies another, so both run the same
+steps, hooks and error mapping.
+
+Each RPC runs in its own task (grpc.aio and grpclib make one per call), so context
 variables set by hooks and endpoints never leak into another request. The
 handler sets `context.request_method` and `context.deadline` (None when the
 RPC has no deadline), so a `Client` called by the endpoint sends the time that
@@ -34,8 +39,8 @@ import asyncio
 import contextlib
 import functools
 import os
-from collections.abc import Sequence
-from typing import Any, Generic, TypeVar
+from collections.abc import Iterable, Sequence
+from typing import Generic, Protocol, TypeVar
 
 from pygokit._extras import missing_extra
 
@@ -58,7 +63,7 @@ from pygokit.transport.grpc.codec import (
     StatusError,
     default_error_encoder,
 )
-from pygokit.transport.grpc.metadata import RequestHook, ResponseHook, _checked
+from pygokit.transport.grpc.metadata import Pairs, RequestHook, ResponseHook, _checked
 from pygokit.transport.http.request import _REQUEST_ID
 
 __all__ = ["Server"]
@@ -67,7 +72,33 @@ Req = TypeVar("Req")
 Resp = TypeVar("Resp")
 
 _OK = grpc.StatusCode.OK
-_Context = grpc.aio.ServicerContext[Any, Any]
+
+
+class _Call(Protocol):
+    """What a `Server` needs of the RPC it serves; grpc.aio's ``ServicerContext`` is one.
+
+    A server backend other than grpc.aio implements it: the server reads the
+    deadline and the incoming metadata, hands over the response header and
+    trailer pairs (already checked) and, on an error, the code and details.
+    """
+
+    def time_remaining(self) -> float | None:
+        """Seconds left until the RPC's deadline (0 once it passed); None without one."""
+
+    def invocation_metadata(self) -> Iterable[tuple[str, str | bytes]] | None:
+        """The metadata the client sent, as (key, value) pairs."""
+
+    async def send_initial_metadata(self, initial_metadata: Pairs, /) -> None:
+        """Send (or queue, to go before the reply) the response headers."""
+
+    def set_trailing_metadata(self, trailing_metadata: Pairs, /) -> None:
+        """The trailers to send with the status."""
+
+    def set_code(self, code: grpc.StatusCode, /) -> None:
+        """The status code to answer with (OK unless set)."""
+
+    def set_details(self, details: str, /) -> None:
+        """The status details to answer with."""
 
 
 class Server(Generic[Req, Resp]):
@@ -149,7 +180,7 @@ class Server(Generic[Req, Resp]):
         reply_type: type[Message],
         method: str,
         raw: bytes,
-        rpc: _Context,
+        rpc: _Call,
     ) -> bytes:
         if method:
             context.request_method.set(method)
@@ -203,7 +234,7 @@ class Server(Generic[Req, Resp]):
             if self._finalizers:
                 self._finalize(code, failure)
 
-    def _fail(self, error: Exception, rpc: _Context) -> grpc.StatusCode:
+    def _fail(self, error: Exception, rpc: _Call) -> grpc.StatusCode:
         """Report *error* with the request id set and answer with its status; never raises."""
         rid = _request_id(rpc)
         context.request_id.set(rid)
@@ -242,7 +273,7 @@ class Server(Generic[Req, Resp]):
         return f"Server({self._endpoint!r})"
 
 
-def _request_id(rpc: _Context) -> str:
+def _request_id(rpc: _Call) -> str:
     """The client's ``x-request-id`` if it is a sane token (as for HTTP), else a fresh id."""
     for key, value in rpc.invocation_metadata() or ():
         if key == "x-request-id":

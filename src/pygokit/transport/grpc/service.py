@@ -27,13 +27,14 @@ Limits, as grpcio enforces them:
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from typing import Any, TypeAlias
+from typing import Any, NamedTuple, TypeAlias
 
 from pygokit._extras import missing_extra
 
 try:
     import grpc
     from google.protobuf.descriptor import ServiceDescriptor
+    from google.protobuf.message import Message
     from google.protobuf.message_factory import GetMessageClass
 except ImportError as exc:  # pragma: no cover - exercised by tests/test_extras.py in a subprocess
     raise missing_extra("pygokit.transport.grpc.service", "grpc") from exc
@@ -70,6 +71,47 @@ def register(
         ValueError: A name is not a method of *service*, or names a streaming
             method (Go kit's transport, and this one, serve unary RPCs only).
     """
+    method_handlers = {
+        method.name: method.server.method_handler(
+            method.request_type, method.reply_type, method.full_name
+        )
+        for method in _unary_methods(service, handlers)
+    }
+    generic = grpc.method_handlers_generic_handler(service.full_name, method_handlers)
+    server.add_generic_rpc_handlers((generic,))
+
+
+def _check_limits(max_message_bytes: int, max_concurrent_rpcs: int | None) -> None:
+    """Raise ValueError unless both limits are positive (or the RPC limit is None)."""
+    if max_message_bytes <= 0:
+        raise ValueError(f"max_message_bytes must be > 0, got {max_message_bytes}")
+    if max_concurrent_rpcs is not None and max_concurrent_rpcs <= 0:
+        raise ValueError(f"max_concurrent_rpcs must be > 0 or None, got {max_concurrent_rpcs}")
+
+
+class _UnaryMethod(NamedTuple):
+    """A method of a service with the `Server` that serves it, as `_unary_methods` finds it."""
+
+    name: str
+    """The method's name in its service, such as ``"Sum"``."""
+    full_name: str
+    """The full method as it travels in the ``:path`` header, such as ``"/pb.Add/Sum"``."""
+    server: Server[Any, Any]
+    request_type: type[Message]
+    reply_type: type[Message]
+
+
+def _unary_methods(
+    service: ServiceDescriptor, handlers: Mapping[str, Server[Any, Any]]
+) -> list[_UnaryMethod]:
+    """Each of *handlers* with its method of *service*: names, message classes, checked.
+
+    Every server backend serves what this returns, so they agree on which
+    methods are served and how they are named.
+
+    Raises:
+        ValueError: A name is not a method of *service*, or names a streaming method.
+    """
     methods = service.methods_by_name
     unknown = sorted(set(handlers) - set(methods))
     if unknown:
@@ -77,18 +119,21 @@ def register(
             f"{service.full_name} has no method {', '.join(map(repr, unknown))};"
             f" it has {', '.join(sorted(methods)) or 'none'}"
         )
-    method_handlers: dict[str, grpc.RpcMethodHandler[Any, Any]] = {}
+    found = []
     for name, handler in handlers.items():
         method = methods[name]
         if method.client_streaming or method.server_streaming:
             raise ValueError(f"{service.full_name}.{name} streams; only unary methods are served")
-        method_handlers[name] = handler.method_handler(
-            GetMessageClass(method.input_type),
-            GetMessageClass(method.output_type),
-            f"/{service.full_name}/{name}",
+        found.append(
+            _UnaryMethod(
+                name,
+                f"/{service.full_name}/{name}",
+                handler,
+                GetMessageClass(method.input_type),
+                GetMessageClass(method.output_type),
+            )
         )
-    generic = grpc.method_handlers_generic_handler(service.full_name, method_handlers)
-    server.add_generic_rpc_handlers((generic,))
+    return found
 
 
 def new_server(
@@ -113,10 +158,7 @@ def new_server(
     Raises:
         ValueError: A limit is not positive.
     """
-    if max_message_bytes <= 0:
-        raise ValueError(f"max_message_bytes must be > 0, got {max_message_bytes}")
-    if max_concurrent_rpcs is not None and max_concurrent_rpcs <= 0:
-        raise ValueError(f"max_concurrent_rpcs must be > 0 or None, got {max_concurrent_rpcs}")
+    _check_limits(max_message_bytes, max_concurrent_rpcs)
     server = grpc.aio.server(
         interceptors=tuple(interceptors),
         options=(
