@@ -89,6 +89,7 @@ def make_jsonrpc_handler(endpoints: Set, logger: Logger) -> JSONRPCServer:
             ),
         },
         error_handler=LogErrorHandler(logger),
+        accept_go_kit_v0_10=True,  # Go kit 0.10's client sends "jsonrpc": ""
     )
 
 

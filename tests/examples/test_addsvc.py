@@ -468,6 +468,13 @@ async def test_jsonrpc_answers_go_kits_client(addsvc: Running, body: bytes, want
     assert await post(url, body, JSON) == (200, JSON, want)
 
 
+async def test_jsonrpc_answers_go_kit_0_10s_client_too(addsvc: Running) -> None:
+    """Go kit 0.10's JSON-RPC client leaves "jsonrpc" empty; addsvc serves it all the same."""
+    body = b'{"jsonrpc":"","method":"sum","params":{"A":1,"B":2},"id":0}\n'
+    want = b'{"jsonrpc":"2.0","result":{"v":3},"id":0}'
+    assert await post(addsvc.url("JSONRPC over HTTP", "/"), body, JSON) == (200, JSON, want)
+
+
 @pytest.mark.parametrize(
     ("body", "data"),
     [

@@ -77,6 +77,24 @@ async def test_invalid_requests_with_a_valid_id_are_answered_with_it(call: objec
     }
 
 
+@pytest.mark.parametrize("accept_go_kit_v0_10", [False, True])
+async def test_go_kit_0_10_calls_with_an_empty_version_are_accepted_only_when_asked(
+    accept_go_kit_v0_10: bool,
+) -> None:
+    """An empty ``jsonrpc`` (Go kit 0.10's client) is served only with accept_go_kit_v0_10."""
+    server = only(echo, accept_go_kit_v0_10=accept_go_kit_v0_10)
+    old_client = b'{"jsonrpc":"","method":"m","params":{"a":1},"id":1}'
+    other = b'{"jsonrpc":"1.0","method":"m","params":{"a":1},"id":1}'
+
+    served, refused = wire(await rpc(server, old_client)), wire(await rpc(server, other))
+
+    invalid = {"jsonrpc": "2.0", "error": {"code": -32600, "message": "Invalid Request"}, "id": 1}
+    assert served == (
+        {"jsonrpc": "2.0", "result": {"a": 1}, "id": 1} if accept_go_kit_v0_10 else invalid
+    )
+    assert refused == invalid
+
+
 @pytest.mark.parametrize("document", [b"1", b'"x"', b"null", b"true", b"  3.5 "])
 async def test_a_body_that_is_neither_object_nor_array_is_an_invalid_request(
     document: bytes,

@@ -18,6 +18,7 @@ from pygokit.transport.http.jsonrpc.errors import error_message
 from pygokit.transport.http.request import parse_json
 
 __all__ = [
+    "SPEC_VERSIONS",
     "BadCall",
     "dumps",
     "error_object",
@@ -96,10 +97,17 @@ class BadCall:
         self.id = call_id
 
 
-def parse_call(element: object) -> JSONRPCRequest | BadCall:
+SPEC_VERSIONS = frozenset({"2.0"})
+"""The values of the ``jsonrpc`` member the specification allows: exactly ``"2.0"``."""
+
+
+def parse_call(
+    element: object, versions: frozenset[str] = SPEC_VERSIONS
+) -> JSONRPCRequest | BadCall:
     """Check one Request object; a notification is a valid call without an ``id`` member.
 
-    An invalid one is answered with its id when that id is valid, else with null.
+    An invalid one is answered with its id when that id is valid, else with null. The
+    ``jsonrpc`` member must be one of *versions*.
     """
     if type(element) is not dict:
         return BadCall(None)
@@ -108,7 +116,7 @@ def parse_call(element: object) -> JSONRPCRequest | BadCall:
     if not is_id(call_id):
         return BadCall(None)
     version, method = element.get("jsonrpc"), element.get("method")
-    if type(version) is not str or version != "2.0" or type(method) is not str:
+    if type(version) is not str or version not in versions or type(method) is not str:
         return BadCall(call_id)
     params = element.get("params")
     if type(params) not in (list, dict) and "params" in element:  # present, so structured

@@ -86,6 +86,8 @@ or raises to refuse the call: an `ErrorCoder` is answered as it is, anything els
 _JSON_RPC_MEDIA = frozenset({"application/json-rpc", "application/jsonrequest"})
 _JSON_FIELDS = (("content-type", JSON_CONTENT_TYPE),)
 _JSON_FIELD = (b"content-type", JSON_CONTENT_TYPE.encode())
+# Go kit 0.10's client leaves its Request's JSONRPC field empty: "jsonrpc": "".
+_GO_KIT_V0_10_VERSIONS = _wire.SPEC_VERSIONS | {""}
 
 
 class _Reply:
@@ -121,9 +123,20 @@ class JSONRPCServer:
             ``NopLogger``.
         max_body_bytes: The largest body read; larger is a 413.
         max_batch_size: The most calls a batch may hold.
+        accept_go_kit_v0_10: Also accept calls whose ``jsonrpc`` member is the empty
+            string, as Go kit 0.10's client sends them (its ``Request`` has no
+            version set; Go kit 0.11 sends ``"2.0"``). Off by default: the
+            specification requires exactly ``"2.0"``.
     """
 
-    __slots__ = ("_before_codec", "_codecs", "_error_handler", "_http", "_max_batch_size")
+    __slots__ = (
+        "_before_codec",
+        "_codecs",
+        "_error_handler",
+        "_http",
+        "_max_batch_size",
+        "_versions",
+    )
 
     def __init__(
         self,
@@ -136,6 +149,7 @@ class JSONRPCServer:
         error_handler: ErrorHandler | None = None,
         max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
         max_batch_size: int = DEFAULT_MAX_BATCH_SIZE,
+        accept_go_kit_v0_10: bool = False,
     ) -> None:
         for name, codec in codecs.items():
             if not isinstance(name, str):
@@ -150,6 +164,7 @@ class JSONRPCServer:
         self._before_codec = tuple(before_codec)
         self._error_handler = error_handler or LogErrorHandler(NopLogger())
         self._max_batch_size = max_batch_size
+        self._versions = _GO_KIT_V0_10_VERSIONS if accept_go_kit_v0_10 else _wire.SPEC_VERSIONS
         self._http: Server[Request, _Reply] = Server(
             self._dispatch,
             self._read,
@@ -213,7 +228,9 @@ class JSONRPCServer:
         if type(document) is list:
             reply.body = await self._batch(request, reply, document)
         else:
-            reply.body = await self._call(request, reply, _wire.parse_call(document))
+            reply.body = await self._call(
+                request, reply, _wire.parse_call(document, self._versions)
+            )
         return reply
 
     async def _batch(self, request: Request, reply: _Reply, batch: list[Any]) -> bytes | None:
@@ -224,7 +241,7 @@ class JSONRPCServer:
         running: list[tuple[int, asyncio.Task[bytes | None]]] = []
         async with asyncio.TaskGroup() as group:
             for element in batch:
-                call = _wire.parse_call(element)
+                call = _wire.parse_call(element, self._versions)
                 if isinstance(call, _wire.BadCall):
                     parts.append(self._fail(request, reply, InvalidRequest(), call.id))
                 else:
