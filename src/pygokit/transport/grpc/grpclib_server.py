@@ -2,8 +2,8 @@
 
 grpclib speaks the same wire protocol as grpcio in pure Python on the event
 loop's own thread (HTTP/2 by ``h2``), without grpc.aio's hand-offs between
-threads: measured on small messages, it serves ~1.35-1.4x the calls of
-grpc.aio for ~0.7x the CPU, but on one thread (see "Choosing the server" in
+threads: measured on small messages, it serves ~1.5-1.8x the calls of
+grpc.aio for ~0.6x the CPU, but on one thread (see "Choosing the server" in
 docs/grpc.md). `GrpclibServer` serves the same services
 (`Services`: handlers by method name by descriptor) through the same
 `Server` objects, so hooks, codecs, finalizers and the error mapping are the
@@ -44,7 +44,7 @@ import asyncio
 import socket
 import struct
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, cast
 
 from pygokit._extras import missing_extra
 
@@ -57,6 +57,7 @@ try:
 except ImportError as exc:  # pragma: no cover - exercised by tests/test_extras.py in a subprocess
     raise missing_extra("pygokit.transport.grpc.grpclib_server", "grpc") from exc
 
+from pygokit.transport.grpc._corked import CorkedTransport
 from pygokit.transport.grpc.metadata import Pairs
 from pygokit.transport.grpc.service import (
     DEFAULT_MAX_MESSAGE_BYTES,
@@ -213,20 +214,21 @@ class GrpclibServer:
 class _Connection(H2Protocol):
     """grpclib's HTTP/2 connection, known to its server so that `stop` can end it."""
 
-    _transport: asyncio.Transport
+    _transport: CorkedTransport
 
     def __init__(self, owner: GrpclibServer, *args: Any) -> None:
         super().__init__(*args)
         self._owner = owner
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        super().connection_made(transport)
         assert isinstance(transport, asyncio.Transport)
-        # Headers, message and trailers leave in separate writes: without this, Nagle's
-        # algorithm holds the later ones for the client's delayed ACK (~40 ms a call).
-        # grpclib and asyncio set it only on sockets made with IPPROTO_TCP, not on ours.
+        # grpclib writes headers, message and trailers separately: one send per loop turn.
+        self._transport = CorkedTransport(transport, asyncio.get_running_loop())
+        super().connection_made(cast(asyncio.Transport, self._transport))
+        # Without this, Nagle's algorithm holds a reply written after a read for the
+        # client's delayed ACK (~40 ms a call). grpclib and asyncio set it only on
+        # sockets made with IPPROTO_TCP, not on ours.
         transport.get_extra_info("socket").setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        self._transport = transport
         self._owner._connected(self)
 
     def connection_lost(self, exc: BaseException | None) -> None:

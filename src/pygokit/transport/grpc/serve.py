@@ -8,9 +8,10 @@ left is cancelled (the client sees ``UNAVAILABLE``; the handler sees
 ``CancelledError``). A second signal cancels what is in flight at once. The
 caller's task owns the signals, so ``serve`` composes with other servers (an
 HTTP ``serve``, say) in one ``TaskGroup``; cancelling it stops the server at once.
-``backend="grpclib"`` serves the same handlers on grpclib
-(`pygokit.transport.grpc.grpclib_server`) instead of grpc.aio, with the same
-limits and stop.
+By default the handlers are served by grpclib
+(`pygokit.transport.grpc.grpclib_server`), which costs about 0.6x the CPU per call
+of grpc.aio; ``backend="aio"`` serves them on grpcio's grpc.aio instead, with the
+same limits and stop (see "Choosing the server" in docs/grpc.md).
 
 Example::
 
@@ -58,7 +59,7 @@ class _Runnable(Protocol):
 async def serve(
     services: Services | grpc.aio.Server | GrpclibServer,
     *,
-    backend: Backend = "aio",
+    backend: Backend = "grpclib",
     host: str = "127.0.0.1",
     port: int = 50051,
     grace: float = 10.0,
@@ -74,9 +75,9 @@ async def serve(
             `pygokit.transport.grpc.service.register`), or a server that is
             built but not started (`new_server`'s ``grpc.aio.Server`` or a
             `GrpclibServer`).
-        backend: What serves *services*: ``"aio"`` (grpcio's ``grpc.aio``) or
-            ``"grpclib"`` (`GrpclibServer`); see "Choosing the server" in
-            docs/grpc.md. Ignored for a server built by hand.
+        backend: What serves *services*: ``"grpclib"`` (`GrpclibServer`, the
+            default) or ``"aio"`` (grpcio's ``grpc.aio``); see "Choosing the
+            server" in docs/grpc.md. Ignored for a server built by hand.
         host: The address to listen on; ``"0.0.0.0"`` or ``"::"`` for every interface.
         port: The port; 0 picks a free one (``on_listen`` learns which).
         grace: Seconds that RPCs in flight get to finish once stopping begins.
