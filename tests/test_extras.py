@@ -22,6 +22,7 @@ BACKENDS: dict[str, str] = {
     "pygokit.metrics.otel": "otel",
     "pygokit.metrics.prometheus": "prometheus",
     "pygokit.ratelimit.redis": "redis",
+    "pygokit.sd._http": "consul",
     "pygokit.sd.consul": "consul",
     "pygokit.sd.dnssrv": "dns",
     "pygokit.sd.etcd": "etcd",

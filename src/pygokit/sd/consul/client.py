@@ -32,11 +32,9 @@ Example::
 from __future__ import annotations
 
 import json
-import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from types import TracebackType
-from typing import Any, Self
+from typing import Any
 from urllib.parse import quote
 
 from pygokit._extras import missing_extra
@@ -47,27 +45,19 @@ try:
 except ImportError as exc:  # pragma: no cover - exercised by tests/test_extras.py in a subprocess
     raise missing_extra("pygokit.sd.consul.client", "consul") from exc
 
-from pygokit.errors import GoKitError
+from pygokit.sd._http import RegistryHTTP, RegistryHTTPError
 from pygokit.sd.consul.registration import ServiceRegistration, _go_duration
 
 __all__ = ["ConsulClient", "ConsulError", "ServiceEntry"]
 
-_DETAIL_CHARS = 300
-"""How much of Consul's error text goes into a message."""
 
-
-class ConsulError(GoKitError):
+class ConsulError(RegistryHTTPError):
     """A request to Consul failed: unreachable, too slow, refused, or answered nonsense.
 
     Attributes:
         status: The HTTP status Consul answered with, or None when no answer came.
         detail: Consul's error text (truncated), or what went wrong on the way.
     """
-
-    def __init__(self, message: str, *, status: int | None, detail: str) -> None:
-        super().__init__(message)
-        self.status = status
-        self.detail = detail
 
 
 def _host_port(host: str, port: int) -> str:
@@ -165,7 +155,7 @@ def _index(header: str | None) -> int:
         return 0
 
 
-class ConsulClient:
+class ConsulClient(RegistryHTTP):
     """An HTTP client of one Consul agent, for discovery and registration.
 
     Args:
@@ -195,19 +185,16 @@ class ConsulClient:
         base = URL(address if "://" in address else f"http://{address}")
         if base.scheme not in ("http", "https") or not base.host:
             raise ValueError(f"address must be http(s)://host:port or host:port, got {address!r}")
-        if not 0 < timeout < math.inf:
-            raise ValueError(f"timeout must be a positive number of seconds, got {timeout!r}")
-        if max_response_bytes < 1:
-            raise ValueError(f"max_response_bytes must be at least 1, got {max_response_bytes}")
-        self._base = base.with_query(None).with_fragment(None)
-        self._prefix = base.raw_path.rstrip("/")
-        self._headers = {"X-Consul-Token": token} if token else {}
-        self._dc = {"dc": datacenter} if datacenter else {}
-        self._session = session
-        self._owns_session = session is None
-        self._timeout = timeout
-        self._max_bytes = max_response_bytes
-        self._closed = False
+        super().__init__(
+            "Consul",
+            base,
+            error=ConsulError,
+            session=session,
+            timeout=timeout,
+            max_response_bytes=max_response_bytes,
+            headers={"X-Consul-Token": token} if token else {},
+            params={"dc": datacenter} if datacenter else {},
+        )
 
     @property
     def address(self) -> str:
@@ -288,87 +275,6 @@ class ConsulClient:
         except ValueError as exc:
             raise self._malformed("GET", path, exc) from exc
         return record
-
-    async def _call(
-        self,
-        method: str,
-        path: str,
-        *,
-        params: Mapping[str, str] | None = None,
-        body: object = None,
-        seconds: float | None = None,
-    ) -> tuple[bytes, Mapping[str, str]]:
-        """Send one request; return the body and headers of a 2xx answer, else raise."""
-        if self._closed:
-            raise RuntimeError(f"{self!r} is closed")
-        session = self._session
-        if session is None:
-            session = self._session = aiohttp.ClientSession()
-        url = self._base.with_path(self._prefix + path, encoded=True)
-        seconds = self._timeout if seconds is None else seconds
-        what = f"{method} {path}"
-        try:
-            async with session.request(
-                method,
-                url,
-                params={**self._dc, **(params or {})},
-                json=body,
-                headers=self._headers,
-                timeout=aiohttp.ClientTimeout(total=seconds),
-            ) as response:
-                data = await self._read(response, what)
-                status, headers = response.status, response.headers
-        except TimeoutError as exc:
-            message = f"Consul at {self.address} did not answer {what} within {seconds:g}s"
-            raise ConsulError(message, status=None, detail="timed out") from exc
-        except aiohttp.ClientError as exc:
-            detail = str(exc) or type(exc).__name__
-            message = f"Consul at {self.address} could not be reached for {what}: {detail}"
-            raise ConsulError(message, status=None, detail=detail) from exc
-        if not 200 <= status < 300:
-            text = data.decode("utf-8", errors="replace").strip()
-            detail = text if len(text) <= _DETAIL_CHARS else text[: _DETAIL_CHARS - 1] + "…"
-            message = f"Consul at {self.address} answered {what} with HTTP {status}: {detail}"
-            raise ConsulError(message, status=status, detail=detail)
-        return data, headers
-
-    async def _read(self, response: aiohttp.ClientResponse, what: str) -> bytes:
-        """Read the body, refusing one larger than *max_response_bytes*."""
-        chunks: list[bytes] = []
-        size = 0
-        async for chunk in response.content.iter_chunked(65536):
-            size += len(chunk)
-            if size > self._max_bytes:
-                message = (
-                    f"Consul at {self.address} answered {what} with more than"
-                    f" {self._max_bytes} bytes; raise max_response_bytes if that is expected"
-                )
-                raise ConsulError(message, status=response.status, detail="body too large")
-            chunks.append(chunk)
-        return b"".join(chunks)
-
-    def _malformed(self, method: str, path: str, error: ValueError) -> ConsulError:
-        detail = f"malformed body: {error}"[:_DETAIL_CHARS]
-        message = f"Consul at {self.address} answered {method} {path} with a {detail}"
-        return ConsulError(message, status=200, detail=detail)
-
-    async def aclose(self) -> None:
-        """Close the session if this client made it; a caller's session is left open."""
-        self._closed = True
-        if self._owns_session and self._session is not None:
-            session, self._session = self._session, None
-            await session.close()
-
-    async def __aenter__(self) -> Self:
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        await self.aclose()
 
     def __repr__(self) -> str:
         return f"ConsulClient({self.address!r})"

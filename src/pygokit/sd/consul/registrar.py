@@ -34,21 +34,22 @@ from __future__ import annotations
 
 import asyncio
 import math
-from types import TracebackType
-from typing import Self
 
 from pygokit.clock import Sleep
 from pygokit.log import Logger, NopLogger
-from pygokit.retry import Backoff, Exponential
-from pygokit.sd import Background
+from pygokit.retry import Backoff
+from pygokit.sd._looping import HeartbeatRegistrar
 from pygokit.sd.consul.client import ConsulClient, ConsulError
 from pygokit.sd.consul.registration import ServiceRegistration, TTLCheck
 
 __all__ = ["ConsulRegistrar"]
 
 
-class ConsulRegistrar:
+class ConsulRegistrar(HeartbeatRegistrar[ConsulError]):
     """Registers one `ServiceRegistration` and keeps it registered; see the module docstring.
+
+    An async context manager: `register` and `deregister` (both idempotent) work inside
+    its block, and leaving it deregisters.
 
     Args:
         client: The client of the local agent; it stays the caller's to close.
@@ -80,101 +81,37 @@ class ConsulRegistrar:
                 f"interval must be a positive number of seconds below the TTL ({ttl}),"
                 f" got {interval!r}"
             )
+        super().__init__(
+            f"consul registrar {registration.id!r}",
+            error=ConsulError,
+            interval=interval,
+            backoff=backoff,
+            logger=logger or NopLogger(),
+            sleep=sleep,
+        )
         self.registration = registration
         """What this registrar registers."""
         self._client = client
         self._ttl = ttl is not None
-        self._interval = interval
-        self._backoff = backoff or Exponential(initial=0.01, maximum=60.0, jitter=0.5)
-        self._logger = logger or NopLogger()
-        self._sleep = sleep
-        self._background = Background(f"consul registrar {registration.id!r}")
-        self._lock = asyncio.Lock()
-        self._loop: asyncio.Task[None] | None = None
 
-    async def __aenter__(self) -> Self:
-        await self._background.start()
-        return self
+    async def _put(self) -> None:
+        """Write the registration, and pass a TTL check so it does not start critical."""
+        await self._client.register(self.registration)
+        if self._ttl:
+            await self._client.check_pass(self.registration.check_id)
 
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        await self.aclose()
+    async def _beat(self) -> None:
+        """Pass the TTL check, or ask the agent whether it still knows the service."""
+        if self._ttl:
+            await self._client.check_pass(self.registration.check_id)
+        else:
+            await self._client.agent_service(self.registration.id)
 
-    async def register(self) -> None:
-        """Register the instance and start keeping it alive; a no-op while registered."""
-        if not self._background.running:
-            raise RuntimeError(f"{self!r} is not running; enter it with 'async with' first")
-        async with self._lock:
-            if self._loop is not None:
-                return
-            registered = await self._register()
-            self._loop = self._background.spawn(self._keep(registered), what="heartbeat")
+    async def _delete(self) -> None:
+        await self._client.deregister(self.registration.id)
 
-    async def deregister(self) -> None:
-        """Stop the heartbeat and remove the instance; a no-op when not registered."""
-        async with self._lock:
-            loop, self._loop = self._loop, None
-            if loop is None:
-                return
-            await self._background.cancel(loop)
-            try:
-                await self._client.deregister(self.registration.id)
-            except ConsulError as exc:
-                self._log(action="deregister", err=exc)
-            else:
-                self._log(action="deregister")
-
-    async def aclose(self) -> None:
-        """Deregister if registered (errors are logged), then stop.
-
-        Raises:
-            pygokit.sd.WatcherDied: The heartbeat loop died of an unexpected error.
-        """
-        try:
-            await self.deregister()
-        finally:
-            await self._background.stop()
-
-    async def _register(self) -> bool:
-        """Write the registration (and pass a TTL check); log, and tell whether it worked."""
-        try:
-            await self._client.register(self.registration)
-            if self._ttl:
-                await self._client.check_pass(self.registration.check_id)
-        except ConsulError as exc:
-            self._log(action="register", err=exc)
-            return False
-        self._log(action="register")
-        return True
-
-    async def _keep(self, registered: bool) -> None:
-        """Heartbeat every interval; re-register when the agent forgot the instance."""
-        lost = not registered
-        trouble = int(lost)  # consecutive failures
-        while True:
-            delay = self._interval
-            if trouble:
-                delay = min(self._backoff.delay(trouble), self._interval)
-            await self._sleep(delay)
-            if lost:
-                lost = not await self._register()
-                trouble = trouble + 1 if lost else 0
-                continue
-            try:
-                if self._ttl:
-                    await self._client.check_pass(self.registration.check_id)
-                else:
-                    await self._client.agent_service(self.registration.id)
-            except ConsulError as exc:
-                self._log(action="heartbeat", err=exc)
-                trouble += 1
-                lost = exc.status is not None  # the agent answered: it may have forgotten us
-            else:
-                trouble = 0
+    def _forgotten(self, error: ConsulError) -> bool:
+        return error.status is not None  # the agent answered: it may have forgotten us
 
     def _log(self, **keyvals: object) -> None:
         self._logger.log(service=self.registration.name, instance=self.registration.id, **keyvals)

@@ -19,24 +19,30 @@ from __future__ import annotations
 
 import asyncio
 import math
-from types import TracebackType
-from typing import Any, Self
+from collections.abc import Coroutine
+from typing import Any, ClassVar
 
 from pygokit.clock import Sleep
 from pygokit.log import Logger, NopLogger, with_
 from pygokit.retry import Backoff
-from pygokit.sd.background import Background
+from pygokit.sd._looping import LoopingRegistrar
 from pygokit.sd.etcd._client import EtcdError, bounded, check_seconds, default_backoff
 
 __all__ = ["EtcdRegistrar"]
 
 
-class EtcdRegistrar:
+class EtcdRegistrar(LoopingRegistrar):
     """Registers *key* = *value* in etcd on a kept-alive lease; a `pygokit.sd.Registrar`.
 
-    An async context manager: `register` and `deregister` work inside its block, and
-    leaving it deregisters (errors are logged, not raised). The client belongs to the
-    caller: enter it first, leave it last.
+    An async context manager: `register` and `deregister` (both idempotent) work inside
+    its block, and leaving it deregisters (errors are logged, not raised). The client
+    belongs to the caller: enter it first, leave it last.
+
+    `register` raises `EtcdError` when etcd could not be reached or refused (nothing is
+    left running, so calling again retries), and RuntimeError outside the block.
+    `deregister` stops the loop, deletes the key and revokes the lease; it raises
+    `EtcdError` when the key could not be deleted (it still goes away when its lease
+    expires, within the TTL); a failed revocation is only logged.
 
     Args:
         client: An ``aetcd.Client``, best built with `pygokit.sd.etcd.etcd_client`.
@@ -60,6 +66,8 @@ class EtcdRegistrar:
             await serve(server, host=host, port=port)
     """
 
+    _close_errors: ClassVar[tuple[type[Exception], ...]] = (EtcdError,)
+
     def __init__(
         self,
         client: Any,
@@ -77,104 +85,61 @@ class EtcdRegistrar:
                 raise ValueError(f"{name} must be a non-empty string, got {text!r}")
         check_seconds("ttl", ttl, minimum=1.0)
         check_seconds("timeout", timeout)
+        super().__init__(
+            f"etcd registrar {key}",
+            loop="keepalive",
+            logger=with_(logger if logger is not None else NopLogger(), key=key, value=value),
+        )
         self._client = client
         self._key = key
         self._value = value
         self._ttl = math.ceil(ttl)
         self._timeout = timeout
         self._backoff = backoff if backoff is not None else default_backoff()
-        self._logger = with_(logger if logger is not None else NopLogger(), key=key, value=value)
         self._sleep = sleep
-        self._background = Background(f"etcd registrar {key}")
-        self._lock = asyncio.Lock()
-        self._keepalive: asyncio.Task[None] | None = None
         self._lease: int | None = None  # the lease of the last put; None when unregistered
         self._interval = self._ttl / 3  # a third of the granted TTL
 
     @property
     def registered(self) -> bool:
         """Whether `register` succeeded and `deregister` has not run since."""
-        return self._keepalive is not None
+        return self._loop is not None
 
     @property
     def lease(self) -> int | None:
         """The ID of the lease the key was last put on; None when not registered."""
         return self._lease
 
-    async def __aenter__(self) -> Self:
-        await self._background.start()
-        return self
+    def _check_running(self) -> None:
+        if not self._background.running:
+            raise RuntimeError(
+                "register() needs a running registrar: use it inside"
+                " 'async with EtcdRegistrar(...) as registrar:'"
+            )
 
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        await self.aclose()
+    async def _add(self) -> Coroutine[Any, Any, None]:
+        await self._put()
+        self._logger.log(action="register")
+        return self._keep_alive()
 
-    async def aclose(self) -> None:
-        """Deregister if registered, logging a failure, and stop the keepalive loop.
-
-        Raises:
-            pygokit.sd.WatcherDied: The keepalive loop died of an unexpected error.
-        """
+    async def _remove(self) -> None:
+        lease, self._lease = self._lease, None
+        await bounded(
+            self._client.delete(self._key.encode()),
+            operation="delete",
+            key=self._key,
+            within=self._timeout,
+        )
+        self._logger.log(action="deregister")
         try:
-            await self.deregister()
-        except EtcdError as exc:
-            self._logger.log(action="deregister", err=exc)
-        finally:
-            await self._background.stop()
-
-    async def register(self) -> None:
-        """Put the key on a new lease and keep it alive; nothing happens if registered.
-
-        Raises:
-            EtcdError: etcd could not be reached or refused; nothing is left running,
-                so calling again retries.
-            RuntimeError: Called outside the registrar's ``async with`` block.
-        """
-        async with self._lock:
-            if self._keepalive is not None:
-                return
-            if not self._background.running:
-                raise RuntimeError(
-                    "register() needs a running registrar: use it inside"
-                    " 'async with EtcdRegistrar(...) as registrar:'"
-                )
-            await self._put()
-            self._keepalive = self._background.spawn(self._keep_alive(), what="keepalive")
-            self._logger.log(action="register")
-
-    async def deregister(self) -> None:
-        """Stop the keepalive loop, delete the key and revoke the lease; idempotent.
-
-        Raises:
-            EtcdError: The key could not be deleted; it still goes away when its lease
-                expires, within the TTL. A failed revocation is only logged.
-        """
-        async with self._lock:
-            keepalive, self._keepalive = self._keepalive, None
-            if keepalive is None:
-                return
-            await self._background.cancel(keepalive)
-            lease, self._lease = self._lease, None
             await bounded(
-                self._client.delete(self._key.encode()),
-                operation="delete",
+                self._client.revoke_lease(lease),
+                operation="revoke the lease of",
                 key=self._key,
                 within=self._timeout,
             )
-            self._logger.log(action="deregister")
-            try:
-                await bounded(
-                    self._client.revoke_lease(lease),
-                    operation="revoke the lease of",
-                    key=self._key,
-                    within=self._timeout,
-                )
-            except EtcdError as exc:
-                self._logger.log(action="deregister", err=exc)
+        except EtcdError as exc:
+            self._logger.log(action="deregister", err=exc)
 
     async def _put(self) -> None:
         """Grant a lease and put the key on it."""

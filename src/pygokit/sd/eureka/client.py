@@ -29,11 +29,9 @@ Example::
 from __future__ import annotations
 
 import json
-import math
 from collections.abc import Mapping
 from dataclasses import dataclass
-from types import TracebackType
-from typing import Any, Self
+from typing import Any
 from urllib.parse import quote
 
 from pygokit._extras import missing_extra
@@ -44,27 +42,19 @@ try:
 except ImportError as exc:  # pragma: no cover - exercised by tests/test_extras.py in a subprocess
     raise missing_extra("pygokit.sd.eureka.client", "eureka") from exc
 
-from pygokit.errors import GoKitError
+from pygokit.sd._http import RegistryHTTP, RegistryHTTPError
 from pygokit.sd.eureka.registration import EurekaInstance
 
 __all__ = ["EurekaClient", "EurekaError", "InstanceInfo"]
 
-_DETAIL_CHARS = 300
-"""How much of Eureka's error text goes into a message."""
 
-
-class EurekaError(GoKitError):
+class EurekaError(RegistryHTTPError):
     """A request to Eureka failed: unreachable, too slow, refused, or answered nonsense.
 
     Attributes:
         status: The HTTP status Eureka answered with, or None when no answer came.
         detail: Eureka's error text (truncated), or what went wrong on the way.
     """
-
-    def __init__(self, message: str, *, status: int | None, detail: str) -> None:
-        super().__init__(message)
-        self.status = status
-        self.detail = detail
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,7 +124,7 @@ def _application(body: bytes) -> list[InstanceInfo]:
     return [_info(raw) for raw in instances]
 
 
-class EurekaClient:
+class EurekaClient(RegistryHTTP):
     """An HTTP client of one Eureka server, for discovery and registration.
 
     Args:
@@ -158,17 +148,16 @@ class EurekaClient:
         base = URL(url)
         if base.scheme not in ("http", "https") or not base.host:
             raise ValueError(f"url must be an http:// or https:// URL with a host, got {url!r}")
-        if not 0 < timeout < math.inf:
-            raise ValueError(f"timeout must be a positive number of seconds, got {timeout!r}")
-        if max_response_bytes < 1:
-            raise ValueError(f"max_response_bytes must be at least 1, got {max_response_bytes}")
-        self._base = base.with_query(None).with_fragment(None)
-        self._prefix = base.raw_path.rstrip("/")
-        self._session = session
-        self._owns_session = session is None
-        self._timeout = timeout
-        self._max_bytes = max_response_bytes
-        self._closed = False
+        super().__init__(
+            "Eureka",
+            base,
+            error=EurekaError,
+            session=session,
+            timeout=timeout,
+            max_response_bytes=max_response_bytes,
+            headers={"Accept": "application/json"},
+            params={},
+        )
 
     @property
     def url(self) -> str:
@@ -195,7 +184,7 @@ class EurekaClient:
         """Return every instance of *app*, whatever its status; none if Eureka lacks *app*."""
         path = _path(app)
         try:
-            body = await self._call("GET", path)
+            body, _ = await self._call("GET", path)
         except EurekaError as exc:
             if exc.status == 404:
                 return []
@@ -203,74 +192,7 @@ class EurekaClient:
         try:
             return _application(body)
         except ValueError as exc:
-            detail = f"malformed body: {exc}"[:_DETAIL_CHARS]
-            message = f"Eureka at {self.url} answered GET {path} with a {detail}"
-            raise EurekaError(message, status=200, detail=detail) from exc
-
-    async def _call(self, method: str, path: str, *, body: object = None) -> bytes:
-        """Send one request; return the body of a 2xx answer, else raise `EurekaError`."""
-        if self._closed:
-            raise RuntimeError(f"{self!r} is closed")
-        session = self._session
-        if session is None:
-            session = self._session = aiohttp.ClientSession()
-        what = f"{method} {path}"
-        try:
-            async with session.request(
-                method,
-                self._base.with_path(self._prefix + path, encoded=True),
-                json=body,
-                headers={"Accept": "application/json"},
-                timeout=aiohttp.ClientTimeout(total=self._timeout),
-            ) as response:
-                data = await self._read(response, what)
-                status = response.status
-        except TimeoutError as exc:
-            message = f"Eureka at {self.url} did not answer {what} within {self._timeout:g}s"
-            raise EurekaError(message, status=None, detail="timed out") from exc
-        except aiohttp.ClientError as exc:
-            detail = str(exc) or type(exc).__name__
-            message = f"Eureka at {self.url} could not be reached for {what}: {detail}"
-            raise EurekaError(message, status=None, detail=detail) from exc
-        if not 200 <= status < 300:
-            text = data.decode("utf-8", errors="replace").strip()
-            detail = text if len(text) <= _DETAIL_CHARS else text[: _DETAIL_CHARS - 1] + "…"
-            message = f"Eureka at {self.url} answered {what} with HTTP {status}: {detail}"
-            raise EurekaError(message, status=status, detail=detail)
-        return data
-
-    async def _read(self, response: aiohttp.ClientResponse, what: str) -> bytes:
-        """Read the body, refusing one larger than *max_response_bytes*."""
-        chunks: list[bytes] = []
-        size = 0
-        async for chunk in response.content.iter_chunked(65536):
-            size += len(chunk)
-            if size > self._max_bytes:
-                message = (
-                    f"Eureka at {self.url} answered {what} with more than {self._max_bytes}"
-                    " bytes; raise max_response_bytes if that is expected"
-                )
-                raise EurekaError(message, status=response.status, detail="body too large")
-            chunks.append(chunk)
-        return b"".join(chunks)
-
-    async def aclose(self) -> None:
-        """Close the session if this client made it; a caller's session is left open."""
-        self._closed = True
-        if self._owns_session and self._session is not None:
-            session, self._session = self._session, None
-            await session.close()
-
-    async def __aenter__(self) -> Self:
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        await self.aclose()
+            raise self._malformed("GET", path, exc) from exc
 
     def __repr__(self) -> str:
         return f"EurekaClient({self.url!r})"

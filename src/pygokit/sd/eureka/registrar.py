@@ -23,21 +23,22 @@ Example::
 from __future__ import annotations
 
 import asyncio
-from types import TracebackType
-from typing import Self
 
 from pygokit.clock import Sleep
 from pygokit.log import Logger, NopLogger
-from pygokit.retry import Backoff, Exponential
-from pygokit.sd import Background
+from pygokit.retry import Backoff
+from pygokit.sd._looping import HeartbeatRegistrar
 from pygokit.sd.eureka.client import EurekaClient, EurekaError
 from pygokit.sd.eureka.registration import EurekaInstance
 
 __all__ = ["EurekaRegistrar"]
 
 
-class EurekaRegistrar:
+class EurekaRegistrar(HeartbeatRegistrar[EurekaError]):
     """Registers one `EurekaInstance` and renews its lease; see the module docstring.
+
+    An async context manager: `register` and `deregister` (both idempotent) work inside
+    its block, and leaving it deregisters.
 
     Args:
         client: The Eureka client; it stays the caller's to close.
@@ -57,95 +58,29 @@ class EurekaRegistrar:
         logger: Logger | None = None,
         sleep: Sleep = asyncio.sleep,
     ) -> None:
+        super().__init__(
+            f"eureka registrar {instance.instance_id!r}",
+            error=EurekaError,
+            interval=float(instance.renewal_interval),
+            backoff=backoff,
+            logger=logger or NopLogger(),
+            sleep=sleep,
+        )
         self.instance = instance
         """What this registrar registers."""
         self._client = client
-        self._interval = float(instance.renewal_interval)
-        self._backoff = backoff or Exponential(initial=0.01, maximum=60.0, jitter=0.5)
-        self._logger = logger or NopLogger()
-        self._sleep = sleep
-        self._background = Background(f"eureka registrar {instance.instance_id!r}")
-        self._lock = asyncio.Lock()
-        self._loop: asyncio.Task[None] | None = None
 
-    async def __aenter__(self) -> Self:
-        await self._background.start()
-        return self
+    async def _put(self) -> None:
+        await self._client.register(self.instance)
 
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        await self.aclose()
+    async def _beat(self) -> None:
+        await self._client.heartbeat(self.instance.app, self.instance.instance_id)
 
-    async def register(self) -> None:
-        """Register the instance and start the heartbeat; a no-op while registered."""
-        if not self._background.running:
-            raise RuntimeError(f"{self!r} is not running; enter it with 'async with' first")
-        async with self._lock:
-            if self._loop is not None:
-                return
-            registered = await self._register()
-            self._loop = self._background.spawn(self._heartbeat(registered), what="heartbeat")
+    async def _delete(self) -> None:
+        await self._client.deregister(self.instance.app, self.instance.instance_id)
 
-    async def deregister(self) -> None:
-        """Stop the heartbeat and remove the instance; a no-op when not registered."""
-        async with self._lock:
-            loop, self._loop = self._loop, None
-            if loop is None:
-                return
-            await self._background.cancel(loop)
-            try:
-                await self._client.deregister(self.instance.app, self.instance.instance_id)
-            except EurekaError as exc:
-                self._log(action="deregister", err=exc)
-            else:
-                self._log(action="deregister")
-
-    async def aclose(self) -> None:
-        """Deregister if registered (errors are logged), then stop.
-
-        Raises:
-            pygokit.sd.WatcherDied: The heartbeat loop died of an unexpected error.
-        """
-        try:
-            await self.deregister()
-        finally:
-            await self._background.stop()
-
-    async def _register(self) -> bool:
-        """Register; log, and tell whether it worked."""
-        try:
-            await self._client.register(self.instance)
-        except EurekaError as exc:
-            self._log(action="register", err=exc)
-            return False
-        self._log(action="register")
-        return True
-
-    async def _heartbeat(self, registered: bool) -> None:
-        """Renew the lease every interval; register again when Eureka answers 404."""
-        lost = not registered
-        trouble = int(lost)  # consecutive failures
-        while True:
-            delay = self._interval
-            if trouble:
-                delay = min(self._backoff.delay(trouble), self._interval)
-            await self._sleep(delay)
-            if lost:
-                lost = not await self._register()
-                trouble = trouble + 1 if lost else 0
-                continue
-            try:
-                await self._client.heartbeat(self.instance.app, self.instance.instance_id)
-            except EurekaError as exc:
-                self._log(action="heartbeat", err=exc)
-                trouble += 1
-                lost = exc.status == 404  # evicted: Go kit registers again
-            else:
-                trouble = 0
+    def _forgotten(self, error: EurekaError) -> bool:
+        return error.status == 404  # evicted: Go kit registers again
 
     def _log(self, **keyvals: object) -> None:
         self._logger.log(service=self.instance.app, instance=self.instance.instance_id, **keyvals)

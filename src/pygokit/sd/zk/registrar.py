@@ -29,14 +29,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import uuid
-from types import TracebackType
-from typing import Self
+from collections.abc import Coroutine
+from typing import Any, ClassVar
 
 from pygokit._extras import missing_extra
 from pygokit.clock import Sleep
 from pygokit.log import Logger, NopLogger
 from pygokit.retry.backoff import Backoff, Exponential
-from pygokit.sd.background import Background
+from pygokit.sd._looping import LoopingRegistrar
 from pygokit.sd.zk.client import CONNECTED, ZKClient, _check_path
 
 try:
@@ -47,8 +47,16 @@ except ImportError as exc:  # pragma: no cover - exercised by tests/test_extras.
 __all__ = ["ZKRegistrar"]
 
 
-class ZKRegistrar:
+class ZKRegistrar(LoopingRegistrar):
     """Registers one instance under a service's znode; an async context manager.
+
+    `register` and `deregister` (both idempotent) work inside its block; leaving it
+    deregisters, logging an error instead of raising it. `register` raises
+    ``kazoo.exceptions.KazooException`` when ZooKeeper refused or the connection dropped
+    (the instance is not registered), TimeoutError when no answer came within the
+    client's *request_timeout*, and RuntimeError when the registrar or its client is not
+    running. `deregister` raises the same two errors when the delete failed; the node
+    then stays until the session ends.
 
     Args:
         client: A running `pygokit.sd.zk.ZKClient`; it must outlive the registrar.
@@ -63,6 +71,8 @@ class ZKRegistrar:
             up to 10 s with jitter by default.
         sleep: How backoff waits; a `pygokit.testing.FakeClock`'s ``sleep`` in tests.
     """
+
+    _close_errors: ClassVar[tuple[type[Exception], ...]] = (Exception,)
 
     def __init__(
         self,
@@ -85,15 +95,16 @@ class ZKRegistrar:
         """The service's znode."""
         self.instance = instance
         """The instance string stored in the node."""
+        super().__init__(
+            f"ZooKeeper registrar {self.path}/{name}",
+            loop="keep the node",
+            logger=logger if logger is not None else NopLogger(),
+        )
         self._name = name
         self._data = instance.encode()
         self._client = client
-        self._logger = logger if logger is not None else NopLogger()
         self._backoff = backoff if backoff is not None else Exponential(initial=0.1, maximum=10.0)
         self._sleep = sleep
-        self._background = Background(f"ZooKeeper registrar {self.path}/{name}")
-        self._lock = asyncio.Lock()  # one register or deregister at a time
-        self._keeper: asyncio.Task[None] | None = None
         self._node: str | None = None
 
     @property
@@ -101,66 +112,27 @@ class ZKRegistrar:
         """The path of the node that holds the registration now, or None."""
         return self._node
 
-    async def __aenter__(self) -> Self:
-        await self._background.start()
-        return self
+    def _check_running(self) -> None:
+        if not self._background.running or not self._client.running:
+            raise RuntimeError(
+                "enter 'async with ZKClient(...)' and 'async with ZKRegistrar(...)'"
+                " before registering"
+            )
 
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        await self.aclose()
+    async def _add(self) -> Coroutine[Any, Any, None]:
+        self._node = await self._create()
+        self._logger.log(action="register", instance=self.instance, node=self._node)
+        return self._keep()
 
-    async def aclose(self) -> None:
-        """Deregister if registered (an error is logged, not raised), then stop the loop."""
-        node = self._node
-        try:
-            await self.deregister()
-        except Exception as exc:
-            self._logger.log(action="deregister", node=node, err=exc)
-        await self._background.stop()
+    async def _remove(self) -> None:
+        node, self._node = self._node, None
+        kazoo = self._client.kazoo
+        with contextlib.suppress(NoNodeError):  # gone with an expired session
+            await self._client.run(lambda: kazoo.delete_async(node))
+        self._logger.log(action="deregister", instance=self.instance, node=node)
 
-    async def register(self) -> None:
-        """Create the node, and keep it across session losses; a no-op if registered.
-
-        Raises:
-            kazoo.exceptions.KazooException: ZooKeeper refused or the connection dropped;
-                the instance is not registered.
-            TimeoutError: No answer within the client's *request_timeout*.
-            RuntimeError: The registrar or its client is not running.
-        """
-        async with self._lock:
-            if self._keeper is not None:
-                return
-            if not self._background.running or not self._client.running:
-                raise RuntimeError(
-                    "enter 'async with ZKClient(...)' and 'async with ZKRegistrar(...)'"
-                    " before registering"
-                )
-            self._node = await self._create()
-            self._logger.log(action="register", instance=self.instance, node=self._node)
-            self._keeper = self._background.spawn(self._keep(), what="keep the node")
-
-    async def deregister(self) -> None:
-        """Stop keeping the node and delete it; a no-op if not registered.
-
-        Raises:
-            kazoo.exceptions.KazooException: The delete failed; the node stays until
-                the session ends.
-            TimeoutError: No answer within the client's *request_timeout*.
-        """
-        async with self._lock:
-            keeper, self._keeper = self._keeper, None
-            if keeper is None:
-                return
-            await self._background.cancel(keeper)
-            node, self._node = self._node, None
-            kazoo = self._client.kazoo
-            with contextlib.suppress(NoNodeError):  # gone with an expired session
-                await self._client.run(lambda: kazoo.delete_async(node))
-            self._logger.log(action="deregister", instance=self.instance, node=node)
+    def _about(self) -> dict[str, object]:
+        return {"node": self._node}
 
     async def _create(self) -> str:
         """Create a protected ephemeral sequential node and return its path."""
