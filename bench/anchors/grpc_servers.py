@@ -78,11 +78,11 @@ _OTHER = "bench.anchors.grpc_alternatives"
 _IOMGR = (("GRPC_EXPERIMENTS", "-event_engine_listener,-event_engine_for_all_other_endpoints"),)
 
 RAW = Contender("raw", "raw grpc.aio servicer", _AIO, "aio")
-PYGOKIT_BARE = Contender("pygokit", "pygokit bare", _PYGOKIT, "bare")
-PYGOKIT_CHAIN = Contender("pygokit-chain", "pygokit + chain", _PYGOKIT, "chain")
+PYGOKIT_BARE = Contender("pygokit", "pygokit on grpc.aio", _PYGOKIT, "bare")
+PYGOKIT_CHAIN = Contender("pygokit-chain", "pygokit on grpc.aio + chain", _PYGOKIT, "chain")
 GOKIT = Contender("gokit", "Go kit grpctransport", GO)
 PYGOKIT_TUNED = Contender(
-    "pygokit-tuned", "pygokit bare, uvloop + EE I/O off", _PYGOKIT, "bare-uvloop", _IOMGR
+    "pygokit-tuned", "pygokit on grpc.aio, uvloop + EE I/O off", _PYGOKIT, "bare-uvloop", _IOMGR
 )
 AIO_UVLOOP = Contender("aio-uvloop", "grpc.aio on uvloop", _AIO, "aio-uvloop")
 AIO_IOMGR = Contender("aio-iomgr", "grpc.aio, EE I/O off", _AIO, "aio", _IOMGR)

@@ -2,7 +2,7 @@
 
 grpclib speaks the same wire protocol as grpcio in pure Python on the event
 loop's own thread (HTTP/2 by ``h2``), without grpc.aio's hand-offs between
-threads: measured on small messages, it serves ~1.5-1.8x the calls of
+threads: measured on small messages, it serves ~1.5-1.9x the calls of
 grpc.aio for ~0.6x the CPU, but on one thread (see "Choosing the server" in
 docs/grpc.md). `GrpclibServer` serves the same services
 (`Services`: handlers by method name by descriptor) through the same
