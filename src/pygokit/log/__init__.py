@@ -35,6 +35,7 @@ from pygokit.log.logger import Logger as Logger
 from pygokit.log.logger import LoggerFunc as LoggerFunc
 from pygokit.log.logger import MappingLogger as MappingLogger
 from pygokit.log.logger import NopLogger as NopLogger
+from pygokit.log.logger import PrerenderingLogger as PrerenderingLogger
 from pygokit.log.logger import Writer as Writer
 from pygokit.log.valuer import Caller as Caller
 from pygokit.log.valuer import Timestamp as Timestamp
@@ -52,6 +53,7 @@ __all__ = [
     "LoggerFunc",
     "MappingLogger",
     "NopLogger",
+    "PrerenderingLogger",
     "Timestamp",
     "Valuer",
     "Writer",

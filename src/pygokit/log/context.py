@@ -9,13 +9,18 @@ own pairs, then suffix (``with_suffix``). A key appears once per event: a key gi
 at the call site replaces the bound value (keeping its position), and binding a
 key again replaces its earlier value. `Valuer` values in the context are computed
 for each event.
+
+When every bound pair is a plain constant and the next logger formats events
+itself (a `pygokit.log.PrerenderingLogger`, such as `LogfmtLogger`), the context
+has the pairs formatted once, up front, and each event then formats only its own
+pairs. The output is the same either way.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
-from pygokit.log.logger import Logger, forward_to
+from pygokit.log.logger import Logger, PrerenderingLogger, forward_to
 from pygokit.log.valuer import Valuer
 
 __all__ = ["Context", "bind", "with_", "with_prefix", "with_suffix"]
@@ -33,6 +38,7 @@ class Context:
         "_next",
         "_prefix",
         "_prefix_valuers",
+        "_rendered",
         "_suffix",
         "_suffix_valuers",
     )
@@ -47,6 +53,14 @@ class Context:
         self._suffix = suffix
         self._prefix_valuers = _valuers(prefix)
         self._suffix_valuers = _valuers(suffix)
+        # Set when the prefix can be formatted once: see the module documentation.
+        self._rendered: Callable[[dict[str, object]], None] | None = None
+        if (
+            not suffix
+            and all(_is_constant(value) for value in prefix.values())
+            and isinstance(next_, PrerenderingLogger)
+        ):
+            self._rendered = next_.render_ahead(prefix)
 
     @property
     def next(self) -> Logger:
@@ -59,6 +73,10 @@ class Context:
 
     def log_mapping(self, keyvals: dict[str, object], /) -> None:
         """`log` for an event given as a dict (see `pygokit.log.MappingLogger`)."""
+        rendered = self._rendered
+        if rendered is not None and self._prefix.keys().isdisjoint(keyvals):
+            rendered(keyvals)
+            return
         event = {**self._prefix, **keyvals}
         for key, valuer in self._prefix_valuers:
             if key not in keyvals:
@@ -78,6 +96,19 @@ class Context:
 
     def __repr__(self) -> str:
         return f"Context({self._next!r}, prefix={self._prefix!r}, suffix={self._suffix!r})"
+
+
+_CONSTANT_TYPES = frozenset({str, int, float, bool, type(None)})
+
+
+def _is_constant(value: object) -> bool:
+    """Whether *value* prints the same for ever, so a context may format it once.
+
+    Strings (levels included, unless a subclass changes how it prints), numbers,
+    booleans and None do; any other object may change between events.
+    """
+    kind = type(value)
+    return kind in _CONSTANT_TYPES or (isinstance(value, str) and kind.__str__ is str.__str__)
 
 
 def _valuers(pairs: dict[str, object]) -> tuple[tuple[str, Callable[[], object]], ...]:

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 from pygokit.log._encode import escape_unprintable, to_text
 from pygokit.log.logger import Writer
@@ -91,6 +91,23 @@ class JSONLogger:
     def log_mapping(self, event: dict[str, object], /) -> None:
         """Write an event given as a dict as one JSON line (see `MappingLogger`)."""
         self._write(encode(event) + "\n")
+
+    def render_ahead(self, pairs: dict[str, object], /) -> Callable[[dict[str, object]], None]:
+        """Encode *pairs* now; return a function that writes them before an event's pairs.
+
+        See `pygokit.log.PrerenderingLogger`.
+        """
+        write = self._write
+        whole = encode(pairs)  # '{"level":"info"}'
+        head = whole[:-1] + "," if pairs else "{"
+
+        def log_after(event: dict[str, object], /) -> None:
+            if event:
+                write(head + encode(event)[1:] + "\n")
+            else:
+                write(whole + "\n")
+
+        return log_after
 
     def __repr__(self) -> str:
         return f"JSONLogger({self._write!r})"

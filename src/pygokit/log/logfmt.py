@@ -21,10 +21,11 @@ Whatever the values, an event is exactly one line and one write.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from json.encoder import encode_basestring
 
 from pygokit.log._encode import escape_unprintable, to_text
+from pygokit.log.duration import Duration
 from pygokit.log.level import Level
 from pygokit.log.logger import Writer
 
@@ -84,6 +85,9 @@ def encode(keyvals: Mapping[str, object]) -> str:
             ):
                 parts.append(prefix + text)
                 continue
+        elif kind is Duration:  # digits and a unit: never quoted
+            parts.append(prefix + value.__str__())
+            continue
         parts.append(prefix + _value(value))
     return " ".join(parts)
 
@@ -112,6 +116,21 @@ class LogfmtLogger:
     def log_mapping(self, event: dict[str, object], /) -> None:
         """Write an event given as a dict as one logfmt line (see `MappingLogger`)."""
         self._write(encode(event) + "\n")
+
+    def render_ahead(self, pairs: dict[str, object], /) -> Callable[[dict[str, object]], None]:
+        """Format *pairs* now; return a function that writes them before an event's pairs.
+
+        See `pygokit.log.PrerenderingLogger`.
+        """
+        write = self._write
+        line = encode(pairs)
+        head = line + " " if line else ""
+
+        def log_after(event: dict[str, object], /) -> None:
+            rest = encode(event)
+            write(head + rest + "\n" if rest else line + "\n")
+
+        return log_after
 
     def __repr__(self) -> str:
         return f"LogfmtLogger({self._write!r})"

@@ -5,7 +5,15 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Protocol, runtime_checkable
 
-__all__ = ["Logger", "LoggerFunc", "MappingLogger", "NopLogger", "Writer", "forward_to"]
+__all__ = [
+    "Logger",
+    "LoggerFunc",
+    "MappingLogger",
+    "NopLogger",
+    "PrerenderingLogger",
+    "Writer",
+    "forward_to",
+]
 
 
 @runtime_checkable
@@ -43,6 +51,25 @@ class MappingLogger(Logger, Protocol):
 
     def log_mapping(self, event: dict[str, object], /) -> None:
         """Record *event*; do not keep or change the dict."""
+
+
+@runtime_checkable
+class PrerenderingLogger(MappingLogger, Protocol):
+    """A `MappingLogger` that can format a context's constant pairs once, ahead of time.
+
+    A `pygokit.log.Context` whose bound pairs are all plain constants (strings,
+    numbers, booleans, None, levels) asks its logger for ``render_ahead(pairs)`` once
+    and then hands every event whose keys differ from the bound ones to the function
+    it got, so ``level=info method=sum`` is formatted once instead of per event.
+    `LogfmtLogger` and `JSONLogger` implement it.
+    """
+
+    def render_ahead(self, pairs: dict[str, object], /) -> Callable[[dict[str, object]], None]:
+        """Return a function that records *pairs* followed by an event's own pairs.
+
+        The function is only given events none of whose keys is in *pairs*; it must
+        not keep or change them.
+        """
 
 
 def forward_to(logger: Logger) -> Callable[[dict[str, object]], None]:

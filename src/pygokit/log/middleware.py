@@ -63,6 +63,8 @@ from typing import TypeVar
 
 from pygokit.endpoint import AnyMiddleware, Endpoint, business_error
 from pygokit.log import level
+from pygokit.log.context import with_
+from pygokit.log.duration import Duration
 from pygokit.log.logger import Logger, forward_to
 
 __all__ = ["Duration", "logging_middleware"]
@@ -77,35 +79,6 @@ def _emit(forward: Callable[[dict[str, object]], None], event: dict[str, object]
         forward(event)
     except Exception:  # the endpoint's result or error matters more
         pass
-
-
-class Duration(float):
-    """Seconds, rounded to the microsecond, that print the way Go prints a duration.
-
-    Text formats write it as ``250ms``, ``1.5s`` or ``42µs`` (via ``str``), as Go kit's
-    logs show ``took``; JSON writes it as the number of seconds, which log tools can
-    sum and compare.
-    """
-
-    __slots__ = ()
-
-    @classmethod
-    def since(cls, began: float, clock: Callable[[], float]) -> Duration:
-        """The time from *began* to now on *clock*."""
-        return cls(round(clock() - began, 6))
-
-    def __str__(self) -> str:
-        seconds = float(self)
-        size = -seconds if seconds < 0 else seconds
-        if size >= 1.0:
-            scaled, unit = seconds, "s"
-        elif size >= 1e-3:
-            scaled, unit = seconds * 1e3, "ms"
-        elif size >= 1e-6:
-            scaled, unit = seconds * 1e6, "µs"
-        else:
-            return "0s"
-        return f"{scaled:.3f}".rstrip("0").rstrip(".") + unit
 
 
 def logging_middleware(
@@ -125,9 +98,11 @@ def logging_middleware(
         method: The name to log under ``method``; omitted when None.
         clock: Monotonic seconds; pass a `pygokit.testing.FakeClock` in tests.
     """
-    info = forward_to(level.info(logger))
-    error = forward_to(level.error(logger))
-    base: dict[str, object] = {} if method is None else {"method": method}
+    # The method is bound into the logger rather than put in each event, so a
+    # formatting logger renders ``level=... method=...`` once (see Context).
+    named = logger if method is None else with_(logger, method=method)
+    info = forward_to(level.info(named))
+    error = forward_to(level.error(named))
 
     def middleware(next_: Endpoint[Req, Resp]) -> Endpoint[Req, Resp]:
         async def endpoint(request: Req) -> Resp:
@@ -135,20 +110,20 @@ def logging_middleware(
             try:
                 response = await next_(request)
             except asyncio.CancelledError:
-                _emit(info, {**base, "took": Duration.since(began, clock), "cancelled": True})
+                _emit(info, {"took": Duration.since(began, clock), "cancelled": True})
                 raise
             except Exception as exc:
-                _emit(error, {**base, "took": Duration.since(began, clock), "err": exc})
+                _emit(error, {"took": Duration.since(began, clock), "err": exc})
                 raise
-            took = Duration(round(clock() - began, 6))  # Duration.since, inlined
+            took = Duration(round((clock() - began) * 1e6) / 1e6)  # Duration.since, inlined
             failure = business_error(response)
             if failure is None:
                 try:  # noqa: SIM105  # _emit, inlined: the path of every successful call
-                    info({**base, "took": took})
+                    info({"took": took})
                 except Exception:  # the endpoint's result matters more
                     pass
             else:
-                _emit(error, {**base, "took": took, "err": failure})
+                _emit(error, {"took": took, "err": failure})
             return response
 
         return endpoint
