@@ -14,7 +14,8 @@ metric does not declare, or a record made before every declared name is bound,
 raises `LabelMismatch` (where Go kit panics with "inconsistent label cardinality").
 A complete binding resolves the prometheus_client child once and keeps it, so
 ``requests.labels(method="sum").add(1)`` on every request costs a dictionary lookup
-plus prometheus_client's own ``inc``.
+plus the update of the child's value, which a bound counter or histogram makes
+directly (see `pygokit.metrics._prometheus_values`).
 
 `metrics_app` serves a registry to scrapers as an ASGI application.
 
@@ -48,6 +49,7 @@ except ImportError as exc:  # pragma: no cover  # tests/test_extras.py checks th
 
 from pygokit._asgi import ASGIApp, Receive, Scope, Send, answer_lifespan, refuse_unless_get, respond
 from pygokit.errors import GoKitError
+from pygokit.metrics._prometheus_values import counter_inc, histogram_observe
 from pygokit.metrics.labels import Labelled, LabelPairs
 
 __all__ = [
@@ -212,13 +214,15 @@ class Counter(_Metric[prometheus_client.Counter]):
 
     def add(self, delta: float, /) -> None:
         """Add *delta* (not negative); LabelMismatch if a declared label is unbound."""
+        if delta < 0:
+            raise ValueError("Counters can only be incremented by non-negative amounts.")
         self._inc(delta)
 
     def _attach(self, child: prometheus_client.Counter | None) -> None:
         if child is None:
             self._inc = lambda delta: self._resolve()._inc(delta)
         else:
-            self._inc = child.inc
+            self._inc = counter_inc(child) or child.inc
 
 
 class Gauge(_Metric[prometheus_client.Gauge]):
@@ -306,7 +310,7 @@ class Histogram(_Metric[prometheus_client.Histogram]):
         if child is None:
             self._observe = lambda value: self._resolve()._observe(value)
         else:
-            self._observe = child.observe
+            self._observe = histogram_observe(child) or child.observe
 
 
 def linear_buckets(start: float, width: float, count: int) -> tuple[float, ...]:
