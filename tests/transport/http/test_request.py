@@ -216,15 +216,16 @@ def test_http_errors_carry_status_headers_and_expose() -> None:
         HTTPError(302, "moved")
 
 
-def test_stdlib_parser_refuses_what_orjson_refuses() -> None:
-    """The fallback parser rejects NaN and Infinity, like orjson, and agrees otherwise."""
+def test_stdlib_parser_refuses_what_msgspec_refuses() -> None:
+    """The fallback parser rejects NaN and Infinity, like msgspec, and agrees otherwise."""
     for text in (b"NaN", b"[Infinity]", b"-Infinity"):
         with pytest.raises(ValueError, match="not JSON"):
             _stdlib_loads(text)
-        with pytest.raises(ValueError):  # noqa: PT011 -- orjson's message varies
+        with pytest.raises(ValueError):  # noqa: PT011 -- msgspec's message varies
             parse_json(text)
-    document = b'{"a": [1, 2.5, "x", true, null, {"b": -0.0}]}'
+    document = b'{"a": [1, 2.5, "x", true, null, {"b": -0.0}], "big": 123456789012345678901234}'
     assert _stdlib_loads(document) == parse_json(document)
+    assert parse_json(document)["big"] == 123456789012345678901234  # every digit kept
     assert math.copysign(1, _stdlib_loads(b"-0.0")) == -1
 
 

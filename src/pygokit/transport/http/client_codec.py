@@ -46,9 +46,11 @@ from typing import (
 )
 
 from pygokit.errors import GoKitError
+from pygokit.transport.http._flat import flat_record_decoder
 from pygokit.transport.http._models import model_decoder, to_builtins
 from pygokit.transport.http._typed import Invalid, converter
 from pygokit.transport.http.client import ClientRequest, ClientResponse, DecodeResponse
+from pygokit.transport.http.request import parse_json
 
 __all__ = [
     "DEFAULT_MAX_RESPONSE_BYTES",
@@ -130,14 +132,12 @@ def _stdlib_dumps(value: object) -> bytes:
 
 _dumps: Callable[[object], bytes]
 _dumps_models: Callable[[object], bytes]
-_loads: Callable[[bytes], Any]
 try:
     import orjson
 except ImportError:  # pragma: no cover - orjson comes with the json extra
     _dumps = _dumps_models = _stdlib_dumps
-    _loads = json.loads
 else:
-    _dumps, _loads = orjson.dumps, orjson.loads
+    _dumps = orjson.dumps
     _dumps_models = functools.partial(orjson.dumps, default=to_builtins)
 
 
@@ -267,9 +267,17 @@ def _parser(type_: Any) -> Callable[[bytes], Any]:
     if from_bytes is not None:
         return from_bytes
     convert = converter(type_, ignore_unknown=True)
+    fast = flat_record_decoder(type_, ignore_unknown=True)
+    if fast is not None:
+
+        def parse_record(body: bytes) -> Any:
+            record = fast(body)
+            return record if record is not None else convert(parse_json(body))
+
+        return parse_record
 
     def parse(body: bytes) -> Any:
-        return convert(_loads(body))
+        return convert(parse_json(body))
 
     return parse
 

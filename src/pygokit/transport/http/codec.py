@@ -49,6 +49,7 @@ from collections.abc import Awaitable, Callable
 from http import HTTPStatus
 from typing import TYPE_CHECKING, Protocol, TypeAlias, TypeVar
 
+from pygokit.transport.http._flat import flat_record_decoder
 from pygokit.transport.http._models import model_decoder, to_builtins
 from pygokit.transport.http._typed import Invalid, converter
 from pygokit.transport.http.request import BadRequest, UnsupportedMediaType, parse_json
@@ -299,16 +300,23 @@ def json_decoder(type_: type[T]) -> DecodeRequest[T]:
         return decode_model
 
     convert = converter(type_)
+    fast = flat_record_decoder(type_)
 
     async def decode(request: Request) -> T:
         content_type = request.header(b"content-type")
         if content_type is not None and content_type != b"application/json":
             _refuse_unless_json(content_type)
         body = await request.body()
+        if fast is not None:
+            record: T | None = fast(body)
+            if record is not None:
+                return record
         try:
             document = parse_json(body)
-        except (ValueError, RecursionError):  # RecursionError: stdlib json, deep nesting
+        except ValueError:
             raise BadRequest("request body is not valid JSON") from None
+        except RecursionError:
+            raise BadRequest("request body is nested too deeply") from None
         try:
             decoded: T = convert(document)
         except Invalid as exc:

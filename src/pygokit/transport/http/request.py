@@ -54,15 +54,22 @@ def _refuse_constant(name: str) -> float:
 
 
 def _stdlib_loads(data: bytes) -> Any:
-    """Parse JSON like orjson does (no NaN or Infinity), with the standard library."""
+    """Parse JSON like msgspec does (no NaN or Infinity), with the standard library."""
     return json.loads(data, parse_constant=_refuse_constant)
 
 
 parse_json: Callable[[bytes], Any]
-"""Parse a JSON document: orjson's ``loads`` when it is installed, else `_stdlib_loads`."""
+"""Parse a JSON document: msgspec's ``decode`` when it is installed, else `_stdlib_loads`.
+
+Either raises ``ValueError`` (or ``RecursionError`` when nesting is too deep) for
+what is not JSON, and both keep every digit of a large integer (orjson, which
+pygokit uses to write JSON, would read one beyond 64 bits as a float). msgspec
+also decodes the flat records of `pygokit.transport.http._flat`, so the two
+paths of a typed decoder read a document the same way.
+"""
 try:
-    from orjson import loads as parse_json
-except ImportError:  # pragma: no cover - orjson comes with the json extra
+    from msgspec.json import decode as parse_json
+except ImportError:  # pragma: no cover - msgspec comes with the json extra
     parse_json = _stdlib_loads
 
 

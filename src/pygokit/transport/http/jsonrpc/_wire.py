@@ -7,7 +7,6 @@ alone, and a batch response is its parts joined by commas.
 
 from __future__ import annotations
 
-import contextlib
 import json
 from collections.abc import Callable
 from typing import Any
@@ -28,9 +27,6 @@ __all__ = [
     "public_error",
     "result_object",
 ]
-
-_LOSSY = 2**63
-"""orjson parses an integer at or beyond this magnitude as a float; ids must be echoed exactly."""
 
 
 def _stdlib_dumps(value: object) -> bytes:
@@ -58,29 +54,13 @@ def dumps(value: object) -> bytes:
         return _stdlib_dumps(value)
 
 
-def _has_lossy_id(document: object) -> bool:
-    calls = document if type(document) is list else (document,)
-    for call in calls:
-        if type(call) is dict:
-            call_id = call.get("id")
-            if type(call_id) is float and call_id.is_integer() and abs(call_id) >= _LOSSY:
-                return True
-    return False
-
-
 def loads(body: bytes) -> Any:
     """Parse a JSON body; ``ValueError`` or ``RecursionError`` if it is not JSON.
 
-    orjson reads integers beyond 64 bits as floats; when an id is such a number
-    the body is read again with the standard library, which keeps every digit,
-    so that the id is echoed exactly as sent. (orjson has already refused what
-    the standard library would accept and JSON does not: NaN, Infinity.)
+    Every digit of an integer id is kept (see `parse_json`), so it is echoed
+    exactly as sent.
     """
-    document = parse_json(body)
-    if _has_lossy_id(document):
-        with contextlib.suppress(ValueError, RecursionError):  # orjson read it already
-            document = json.loads(body)
-    return document
+    return parse_json(body)
 
 
 def is_id(value: object) -> bool:
