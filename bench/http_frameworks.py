@@ -40,7 +40,7 @@ from bench.report import Row, Table, fmt_ratio
 
 __all__ = ["run"]
 
-RUNS = 5
+RUNS = 7
 SECONDS = 3
 WARMUP_SECONDS = 1
 CONNECTIONS = 32
