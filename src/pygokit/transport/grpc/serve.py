@@ -24,11 +24,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import signal
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Literal, Protocol, TypeAlias
 
 from pygokit._extras import missing_extra
+from pygokit.transport._signals import stop_on_signals
 
 try:
     import grpc
@@ -121,7 +121,7 @@ async def serve(
     started = asyncio.ensure_future(server.start())
     try:
         await asyncio.shield(started)
-        with _signals(stopping, forced) if stop is None else contextlib.nullcontext():
+        with stop_on_signals(stopping, forced.set) if stop is None else contextlib.nullcontext():
             if on_listen is not None:
                 on_listen(host, bound)
             if await _stopping_or_terminated(server, stopping):
@@ -175,29 +175,3 @@ async def _drain(server: _Runnable, grace: float, forced: asyncio.Event) -> None
         await stopping
     finally:
         forcing.cancel()
-
-
-@contextlib.contextmanager
-def _signals(stopping: asyncio.Event, forced: asyncio.Event) -> Iterator[None]:
-    """Set *stopping* on SIGINT or SIGTERM; a second one sets *forced* too."""
-    loop = asyncio.get_running_loop()
-
-    def on_signal() -> None:
-        if stopping.is_set():
-            forced.set()
-        stopping.set()
-
-    installed = []
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        previous = signal.getsignal(sig)
-        try:
-            loop.add_signal_handler(sig, on_signal)
-        except (ValueError, RuntimeError, NotImplementedError):  # not the main thread, Windows
-            continue
-        installed.append((sig, previous))
-    try:
-        yield
-    finally:
-        for sig, previous in installed:
-            loop.remove_signal_handler(sig)
-            signal.signal(sig, previous)

@@ -38,13 +38,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import signal
 import socket
 from collections.abc import Callable, Iterator
 from typing import Any
 
 from pygokit._asgi import ASGIApp
 from pygokit._extras import missing_extra
+from pygokit.transport._signals import stop_on_signals
 
 __all__ = ["serve"]
 
@@ -115,7 +115,12 @@ async def serve(
     config.http_protocol_class = guarded
     server = _uvicorn_server(uvicorn, config)
     stopping = stop if stop is not None else asyncio.Event()
-    with _bind(host, port) as sock, _signals(stopping, server) if stop is None else _nothing():
+
+    def force_exit() -> None:  # a second signal: skip the drain
+        server.force_exit = True
+
+    signals = stop_on_signals(stopping, force_exit) if stop is None else contextlib.nullcontext()
+    with _bind(host, port) as sock, signals:
         bound: int = sock.getsockname()[1]
         async with asyncio.TaskGroup() as group:
             serving = group.create_task(_run(server, sock), name=f"http {host}:{bound}")
@@ -160,41 +165,10 @@ async def _run(server: Any, sock: socket.socket) -> bool:
 
 
 @contextlib.contextmanager
-def _nothing() -> Iterator[None]:
-    yield
-
-
-@contextlib.contextmanager
 def _bind(host: str, port: int) -> Iterator[socket.socket]:
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     with socket.create_server((host, port), family=family, backlog=2048) as sock:
         yield sock
-
-
-@contextlib.contextmanager
-def _signals(stopping: asyncio.Event, server: Any) -> Iterator[None]:
-    """Set *stopping* on SIGINT or SIGTERM; a second one skips the drain."""
-    loop = asyncio.get_running_loop()
-
-    def on_signal() -> None:
-        if stopping.is_set():
-            server.force_exit = True
-        stopping.set()
-
-    installed = []
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        previous = signal.getsignal(sig)
-        try:
-            loop.add_signal_handler(sig, on_signal)
-        except (ValueError, RuntimeError, NotImplementedError):  # not the main thread, Windows
-            continue
-        installed.append((sig, previous))
-    try:
-        yield
-    finally:
-        for sig, previous in installed:
-            loop.remove_signal_handler(sig)
-            signal.signal(sig, previous)
 
 
 _HEAD_TOO_LARGE = (
