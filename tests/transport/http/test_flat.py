@@ -176,7 +176,16 @@ class NotADataclass:
     n: int
 
 
-@pytest.mark.parametrize("kind", [Nested, Optional_, KeywordOnly, NotADataclass, int, list[int]])
+Unresolved = dataclasses.make_dataclass("Unresolved", [("n", "Missing")])
+Mangled = dataclasses.make_dataclass("Mangled", [("__n", int)])
+Reserved = dataclasses.make_dataclass("Reserved", [("__weakref__", int)])
+
+
+@pytest.mark.parametrize(
+    "kind",
+    [Nested, Optional_, KeywordOnly, NotADataclass, int, list[int], Unresolved, Mangled, Reserved],
+)
 def test_other_types_have_no_fast_path(kind: Any) -> None:
-    """Nested records, unions, keyword-only fields and non-dataclasses use the general path."""
+    """Nested records, unions, keyword-only fields, non-dataclasses, annotations that do not
+    resolve and field names a Struct cannot have: the general path."""
     assert flat_record_decoder(kind) is None

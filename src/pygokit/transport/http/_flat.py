@@ -55,7 +55,7 @@ def flat_record_decoder(
             [(field.name, hints[field.name]) for field in fields],
             forbid_unknown_fields=not ignore_unknown,
         )
-    except (TypeError, ValueError):  # a field name a Struct cannot have
+    except Exception:  # a field name a Struct cannot have, such as __dict__
         return None
     decode_mirror = msgspec.json.Decoder(mirror).decode
     values_of = msgspec.structs.astuple
