@@ -210,7 +210,9 @@ class SlidingWindowBreaker(BreakerBase):
     def _record(self, ticket: tuple[int, float], failed: bool) -> None:
         generation, started = ticket
         now = self._clock()
-        state = self._refresh(now)
+        state = self._state
+        if state is OPEN:  # _refresh, inlined: closed is the path of every call
+            state = self._refresh(now)
         if generation != self._generation:
             return
         if failed:
@@ -219,8 +221,11 @@ class SlidingWindowBreaker(BreakerBase):
             self._count_success()
         slow = now - started > self._slow_duration
         if state is CLOSED:
-            self._closed_window.record(now, failed, slow)
-            if self._exceeded(self._closed_window, self._minimum_calls):
+            window = self._closed_window
+            window.record(now, failed, slow)
+            # With no failure and no slow call in the window no rate can reach a threshold
+            # (both are above 0): the check is skipped on the path of every healthy call.
+            if (window.failures or window.slow) and self._exceeded(window, self._minimum_calls):
                 self._set_state(OPEN, now)
         else:  # HALF_OPEN
             self._probe_window.record(now, failed, slow)
