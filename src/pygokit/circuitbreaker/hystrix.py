@@ -215,7 +215,8 @@ class HystrixBreaker(SingleTrialBreaker):
             self._count_success()
             window = self._window
             window.record(now, False, False)
-            if self._should_trip(False):
+            # No failure in the window, no error percentage above the threshold (> 0).
+            if window.failures and self._should_trip(False):
                 self._set_state(OPEN, now)
             return
         super().on_success(ticket)
