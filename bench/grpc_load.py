@@ -26,9 +26,9 @@ from typing import IO
 
 from bench import REPO_ROOT
 from bench.anchors.grpc_sum import HOST, METHOD, REPLY, REQUEST
-from bench.load import CpuPlan
+from bench.load import CpuPlan, cpu_seconds
 
-__all__ = ["LoadResult", "Running", "cpu_seconds", "load", "run_server"]
+__all__ = ["LoadResult", "Running", "load", "run_server"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,14 +145,6 @@ def load(
         server_cpu_s=server_cpu,
         first_error=report.get("first_error", ""),
     )
-
-
-def cpu_seconds(pid: int) -> float:
-    """User plus system CPU time of process *pid*, all its threads, from ``/proc``."""
-    stat = Path(f"/proc/{pid}/stat").read_text()
-    # The command name (field 2) may hold spaces; fields 14 and 15 count from after it.
-    fields = stat[stat.rindex(")") + 2 :].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def _free_port() -> int:

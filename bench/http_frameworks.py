@@ -35,7 +35,16 @@ from pathlib import Path
 
 from bench import REPO_ROOT
 from bench.anchors import gokit_build
-from bench.load import HOST, CpuPlan, Server, WrkResult, plan_cpus, run_wrk, uvicorn
+from bench.load import (
+    HOST,
+    CpuPlan,
+    Server,
+    WrkResult,
+    cpu_seconds,
+    plan_cpus,
+    run_wrk,
+    uvicorn,
+)
 from bench.report import Row, Table, fmt_ratio
 
 __all__ = ["run"]
@@ -124,11 +133,15 @@ def run() -> Table:
             _load(key, server, WARMUP_SECONDS, plan)
         keys = list(servers)
         runs = {key: [] for key in keys}
+        cpu: dict[str, list[float]] = {key: [] for key in keys}
         for number in range(RUNS):
             # Rotate the order so that no server always runs first or right after another.
             for key in keys[number % len(keys) :] + keys[: number % len(keys)]:
+                before = cpu_seconds(servers[key].pid)
                 result = _load(key, servers[key], SECONDS, plan)
+                used = cpu_seconds(servers[key].pid) - before
                 runs[key].append(result)
+                cpu[key].append(used / max(result.requests, 1) * 1e6)
                 print(
                     f"  http frameworks {key} run {number + 1}/{RUNS}: "
                     f"{result.requests_per_s:,.0f} req/s, p50 {_latency(result.p50_us)}, "
@@ -137,6 +150,7 @@ def run() -> Table:
                 )
     labels = {contender.key: contender.label for contender in CONTENDERS}
     table.rows += _server_rows(runs, labels)
+    table.rows += _cpu_rows(cpu, labels)
     table.rows += _target_rows(runs)
     table.notes += [
         f"Medians of {RUNS} rounds of `wrk -t1 -c{CONNECTIONS} -d{SECONDS}s --latency`; in "
@@ -148,6 +162,12 @@ def run() -> Table:
         "noise hurts less (other tenants can only slow a run down). When the two disagree, "
         "trust neither; a verdict is marked unreliable when either server's runs differ by "
         f"more than {UNRELIABLE_SPREAD - 1:.0%}.",
+        "Server CPU per request: the user + system CPU time charged to the server process "
+        "(all threads, from /proc) during a run, over the requests wrk counted; its ratio is "
+        "the median of the per-round cost ratios against raw ASGI (lower is cheaper; a cost "
+        "ratio c matches a throughput ratio of 1/c while the server saturates its core). Time "
+        "the hypervisor gives other guests is not charged to the process, so this estimate "
+        "moves less with other tenants than throughput does; their cache traffic still shows.",
         plan.note.replace("uvicorn pinned", "Every server (uvicorn or Go) pinned"),
         _go_note(),
         "Differences that remain: Go kit's `EncodeJSONResponse` appends a newline and sends "
@@ -202,15 +222,17 @@ def _gokit(chain: str, plan: CpuPlan, ready_s: float = 10.0) -> Iterator[Server]
         *plan.prefix(plan.server),
         str(gokit_build.BINARY), "-addr", f"{HOST}:{port}", "-chain", chain,
     ]  # fmt: skip
-    with _command_server(command, port, env={**os.environ, "GOMAXPROCS": "1"}, ready_s=ready_s):
-        yield Server(port)
+    with _command_server(
+        command, port, env={**os.environ, "GOMAXPROCS": "1"}, ready_s=ready_s
+    ) as pid:
+        yield Server(port, pid)
 
 
 @contextmanager
 def _command_server(
     command: list[str], port: int, *, env: dict[str, str], ready_s: float
-) -> Iterator[None]:
-    """Run *command* as a server listening on *port*; always stop it on the way out.
+) -> Iterator[int]:
+    """Run *command* as a server listening on *port*, yielding its pid; always stop it.
 
     Waits until the port accepts connections, at most *ready_s* seconds; on leaving,
     terminates the process and kills it if it has not exited a few seconds later.
@@ -229,7 +251,7 @@ def _command_server(
                 if time.monotonic() > deadline:
                     raise TimeoutError(f"not listening after {ready_s:.0f} s")
                 time.sleep(0.05)
-            yield
+            yield process.pid
         finally:
             if process.poll() is None:
                 process.terminate()
@@ -315,6 +337,25 @@ def _server_rows(runs: dict[str, list[WrkResult]], labels: dict[str, str]) -> li
                 if is_raw
                 else f"{_paired_ratio(results, raw, _p50)} / {_paired_ratio(results, raw, _p99)}",
                 spread=f"p99 {_latency_range(results, _p99)}",
+            )
+        )
+    return rows
+
+
+def _cpu_rows(cpu: dict[str, list[float]], labels: dict[str, str]) -> list[Row]:
+    """Server CPU time per request for every server, against raw ASGI's in the same rounds."""
+    raw = cpu[RAW.key]
+    rows = []
+    for key, costs in cpu.items():
+        is_raw = key == RAW.key
+        ratio = statistics.median(c / r for c, r in zip(costs, raw, strict=True))
+        rows.append(
+            Row(
+                f"server CPU per request, {labels[key]}",
+                "-" if is_raw else f"raw ASGI {statistics.median(raw):.1f} us",
+                f"{statistics.median(costs):.1f} us",
+                "1.00x" if is_raw else f"{ratio:.2f}x",
+                spread=f"{min(costs):.1f}-{max(costs):.1f} us",
             )
         )
     return rows

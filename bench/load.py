@@ -24,7 +24,16 @@ from typing import IO
 
 from bench import REPO_ROOT
 
-__all__ = ["CpuPlan", "Server", "WrkResult", "parse_wrk", "plan_cpus", "run_wrk", "uvicorn"]
+__all__ = [
+    "CpuPlan",
+    "Server",
+    "WrkResult",
+    "cpu_seconds",
+    "parse_wrk",
+    "plan_cpus",
+    "run_wrk",
+    "uvicorn",
+]
 
 HOST = "127.0.0.1"
 
@@ -57,9 +66,10 @@ def plan_cpus() -> CpuPlan:
 
 @dataclass(frozen=True, slots=True)
 class Server:
-    """A running server: where to send requests."""
+    """A running server: where to send requests, and its process (for its CPU time)."""
 
     port: int
+    pid: int
 
     @property
     def url(self) -> str:
@@ -90,9 +100,17 @@ def uvicorn(app: str, plan: CpuPlan, ready_s: float = 20.0) -> Iterator[Server]:
         )
         try:
             _wait_for_port(port, process, log, deadline=time.monotonic() + ready_s)
-            yield Server(port)
+            yield Server(port, process.pid)
         finally:
             _stop(process)
+
+
+def cpu_seconds(pid: int) -> float:
+    """User plus system CPU time of process *pid*, all its threads, from ``/proc``."""
+    stat = Path(f"/proc/{pid}/stat").read_text()
+    # The command name (field 2) may hold spaces; fields 14 and 15 count from after it.
+    fields = stat[stat.rindex(")") + 2 :].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def _free_port() -> int:
