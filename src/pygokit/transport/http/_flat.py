@@ -13,9 +13,9 @@ Struct's values by its own constructor, so ``__post_init__`` runs as usual.
 Whenever msgspec refuses a body (malformed, a wrong type, a missing field that
 has a default, a check in ``__post_init__``), the decoder answers None and the
 caller runs its general path, which returns the value or words the error exactly
-as it always does. So the fast path changes how fast a body is decoded, never
-what it decodes to. msgspec comes with the ``json`` extra; without it there is no
-fast path.
+as it always does (so a ``__post_init__`` that refuses a body runs twice). The
+fast path changes how fast a body is decoded, never what it decodes to. msgspec
+comes with the ``json`` extra; without it there is no fast path.
 """
 
 from __future__ import annotations
